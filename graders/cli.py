@@ -1,0 +1,136 @@
+"""Command line: `python -m graders COMMAND` (or the `gradekit` console script)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from graders import exercises
+from graders.sandbox.launcher import Limits, Sandbox, SandboxError
+from graders.submission import SubmissionError, load
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: reported as one line, exit 2."""
+
+
+def limits_from(args) -> Limits:
+    if args.time_limit <= 0:
+        raise UsageError(f"--time-limit must be positive, not {args.time_limit}")
+    if args.memory_limit <= 0:
+        raise UsageError(f"--memory-limit must be positive, not {args.memory_limit}")
+    return Limits(time=args.time_limit, memory=int(args.memory_limit * 1024 * 1024))
+
+
+def make_sandbox(args) -> Sandbox:
+    isolation = "bwrap" if args.require_sandbox else args.isolation
+    sandbox = Sandbox(limits=limits_from(args), isolation=isolation)
+    try:
+        sandbox.start()
+    except SandboxError as exc:
+        raise UsageError(f"cannot start the sandbox: {exc}") from None
+    if sandbox.warning:
+        print(f"gradekit: warning: {sandbox.warning} (use --require-sandbox to refuse)", file=sys.stderr)
+    return sandbox
+
+
+def pick_exercise(name: str | None, source: str | None = None):
+    if name:
+        try:
+            return exercises.get(name)
+        except exercises.UnknownExercise as exc:
+            raise UsageError(str(exc)) from None
+    found = exercises.identify(source or "")
+    if found is None:
+        known = ", ".join(e.name for e in exercises.all_exercises())
+        raise UsageError(f"cannot tell which exercise this file is for; pass --exercise (one of: {known})")
+    return found
+
+
+def cmd_grade(args) -> int:
+    from graders.engine.grade import grade_source
+    from graders.report.data import report_dict
+    from graders.report.text import render_text
+
+    path = Path(args.file)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory; grade one .py or .ipynb file (use `batch` for a class)")
+    exercise = exercises.get(args.exercise) if args.exercise and _known(args.exercise) else None
+    try:
+        submission = load(path, Path(exercise.stub).stem if exercise else None)
+    except SubmissionError as exc:
+        raise UsageError(str(exc)) from None
+    exercise = pick_exercise(args.exercise, submission.source)
+    with make_sandbox(args) as sandbox:
+        report = grade_source(exercise, submission.source, sandbox=sandbox, submission=str(submission.path))
+    if args.json:
+        print(json.dumps(report_dict(report), indent=2))
+    else:
+        print(render_text(report), end="")
+    return 0
+
+
+def _known(name: str) -> bool:
+    try:
+        exercises.get(name)
+    except exercises.UnknownExercise as exc:
+        raise UsageError(str(exc)) from None
+    return True
+
+
+def cmd_list(args) -> int:
+    items = [{"name": e.name, "title": e.title, "function": e.function, "stub": e.stub, "reference": e.reference,
+              "max_score": e.max_score, "version": e.version} for e in exercises.all_exercises()]
+    if args.json:
+        print(json.dumps(items, indent=2))
+    else:
+        for item in items:
+            print(f"{item['name']:24} {item['max_score']:>4} pts  {item['title']}")
+    return 0
+
+
+def add_sandbox_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-limit", type=float, default=Limits.time, metavar="S",
+                   help="seconds per submission (default %(default)s)")
+    p.add_argument("--memory-limit", type=float, default=Limits.memory / 2**20, metavar="MIB",
+                   help="memory per submission in MiB (default %(default)g)")
+    p.add_argument("--isolation", choices=("auto", "bwrap", "none"), default="auto",
+                   help="auto: bubblewrap when installed, else the documented fallback")
+    p.add_argument("--require-sandbox", action="store_true", help="refuse to grade without bubblewrap")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gradekit", description="Autograder for deep-learning exercises.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("grade", help="grade one submission (.py, .ipynb, or a folder holding one)")
+    p.add_argument("file")
+    p.add_argument("--exercise", help="exercise name (default: recognised from the function the file defines)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    add_sandbox_options(p)
+    p.set_defaults(run=cmd_grade)
+    p = sub.add_parser("list", help="list the exercises")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_list)
+    for register in _EXTRA_COMMANDS:
+        register(sub, add_sandbox_options)
+    return parser
+
+
+_EXTRA_COMMANDS: list = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        print(f"gradekit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("gradekit: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,138 @@
+"""The inputs every learner is graded on: worked examples, then Hypothesis-drawn case sets.
+
+Drawing is deterministic: each case set is drawn with a fixed seed derived from the exercise's seed,
+so every learner of an exercise version gets the same cases, and a regrade reproduces them. The
+digest of all cases is recorded in every report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import hypothesis
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from graders.engine.exercise import Exercise
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    set_name: str
+    index: int
+    args: tuple[np.ndarray, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class CaseBook:
+    cases: tuple[Case, ...]
+    digest: str
+
+    def of_set(self, name: str) -> list[Case]:
+        return [c for c in self.cases if c.set_name == name]
+
+
+def as_args(raw) -> tuple[np.ndarray, ...]:
+    return tuple(np.array(a, dtype=float) for a in raw)
+
+
+def draw(strategy, count: int, seed: int) -> list[tuple[np.ndarray, ...]]:
+    drawn: list[tuple[np.ndarray, ...]] = []
+    seen: set[bytes] = set()
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=count + 20, phases=[Phase.generate], database=None, deadline=None,
+              derandomize=False, suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+    @given(strategy)
+    def collect(raw):
+        args = as_args(raw)
+        key = case_key(args)
+        if key not in seen and len(drawn) < count:
+            seen.add(key)
+            drawn.append(args)
+
+    collect()
+    return drawn
+
+
+def case_key(args: tuple[np.ndarray, ...]) -> bytes:
+    h = hashlib.sha256()
+    for a in args:
+        h.update(repr(a.shape).encode())
+        h.update(np.ascontiguousarray(a, dtype=float).tobytes())
+    return h.digest()
+
+
+@lru_cache(maxsize=None)
+def case_book(exercise: Exercise) -> CaseBook:
+    cases = [Case("examples", i, as_args(e.args), e.label) for i, e in enumerate(exercise.examples)]
+    for offset, case_set in enumerate(exercise.case_sets):
+        for i, args in enumerate(draw(case_set.strategy, case_set.count, exercise.seed + offset)):
+            cases.append(Case(case_set.name, i, args))
+    digest = hashlib.sha256(b"".join(case_key(c.args) for c in cases)).hexdigest()[:16]
+    return CaseBook(tuple(cases), digest)
+
+
+def generator_version() -> str:
+    return f"hypothesis {hypothesis.__version__}, numpy {np.__version__}"
+
+
+# ------------------------------------------------------------------------------------- shrinking
+def complexity(args: tuple[np.ndarray, ...]) -> tuple:
+    """Smaller is simpler: fewer elements, more zeros, more integers, smaller magnitudes."""
+    flat = np.concatenate([a.ravel() for a in args]) if args else np.zeros(0)
+    return (int(flat.size), int(np.count_nonzero(flat)), int(np.count_nonzero(flat != np.round(flat))),
+            float(np.abs(flat).sum()))
+
+
+def shrink_candidates(exercise: Exercise, args: tuple[np.ndarray, ...], limit: int = 160):
+    """Simpler variants of a case, most aggressive first: drop a dimension index, zero, round, halve."""
+    sizes: dict[str, int] = {}
+    for name, arr in zip(exercise.parameters, args):
+        for symbol, size in zip(exercise.dims[name], arr.shape):
+            sizes[symbol] = size
+    out: list[tuple[np.ndarray, ...]] = []
+    for symbol, size in sizes.items():
+        if size <= 1:
+            continue
+        for i in range(size):
+            out.append(tuple(_delete(a, exercise.dims[name], symbol, i) for name, a in zip(exercise.parameters, args)))
+    for k, arr in enumerate(args):
+        if np.any(arr != 0):
+            out.append(_replace(args, k, np.zeros_like(arr)))
+    for k, arr in enumerate(args):
+        for idx in zip(*np.nonzero(arr)):
+            v = float(arr[idx])
+            for simpler in _simpler_numbers(v):
+                new = arr.copy()
+                new[idx] = simpler
+                out.append(_replace(args, k, new))
+            if len(out) >= limit:
+                return out[:limit]
+    return out[:limit]
+
+
+def _simpler_numbers(v: float) -> list[float]:
+    options = [0.0]
+    if v != round(v):
+        options += [float(np.trunc(v)), float(np.round(v))]
+    elif abs(v) > 1:
+        options += [float(np.sign(v)), float(v - np.sign(v))]
+    if v < 0:
+        options.append(-v)
+    return [o for o in dict.fromkeys(options) if o != v]
+
+
+def _delete(arr: np.ndarray, dims: tuple[str, ...], symbol: str, index: int) -> np.ndarray:
+    for axis, s in enumerate(dims):
+        if s == symbol:
+            arr = np.delete(arr, index, axis=axis)
+    return arr
+
+
+def _replace(args, k, new):
+    return tuple(new if j == k else a for j, a in enumerate(args))

@@ -1,0 +1,146 @@
+"""How an exercise is declared: plain data that the engine reads (see graders/exercises/)."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Example:
+    """A worked example: fixed inputs and the exact expected output, shown to learners."""
+
+    args: tuple[np.ndarray, ...]
+    expected: np.ndarray
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """One concrete way of making a mistake: parameter overrides of the exercise's model."""
+
+    name: str
+    overrides: Mapping[str, Any]
+    detail: str
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A catalogued misconception: a stable code, a hint for the learner, and its forms."""
+
+    code: str
+    hint: str
+    forms: tuple[Form, ...]
+
+
+def mistake(code: str, hint: str, *, detail: str | None = None, forms: tuple[Form, ...] = (), **overrides) -> Mistake:
+    """A mistake with a single form given by ``overrides``, or with explicit ``forms``."""
+    if forms and overrides:
+        raise ValueError(f"mistake {code!r}: give either overrides or forms, not both")
+    if not forms:
+        if not overrides:
+            raise ValueError(f"mistake {code!r}: needs overrides or forms")
+        forms = (Form(code, dict(overrides), detail or hint),)
+    return Mistake(code, hint, tuple(forms))
+
+
+@dataclass(frozen=True)
+class CaseSet:
+    """A named group of generated inputs: a Hypothesis strategy of argument tuples."""
+
+    name: str
+    strategy: Any
+    count: int
+    description: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """A graded check. Its label (the function's docstring) is what learners read."""
+
+    name: str
+    label: str
+    points: int
+    run: Callable[..., None]
+
+
+def check(*, points: int) -> Callable[[Callable[..., None]], Check]:
+    """Declare a check; the decorated function receives a CheckContext and raises Failure to fail."""
+    if not isinstance(points, int) or points < 0:
+        raise ValueError(f"points must be a non-negative int, not {points!r}")
+
+    def wrap(fn: Callable[..., None]) -> Check:
+        label = inspect.getdoc(fn)
+        if not label:
+            raise ValueError(f"check {fn.__name__!r} needs a docstring: it is the learner-facing label")
+        return Check(fn.__name__, label.splitlines()[0], points, fn)
+
+    return wrap
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: exercises key the per-version caches
+class Exercise:
+    """Everything the engine needs to grade one exercise."""
+
+    name: str
+    title: str
+    version: str
+    function: str
+    parameters: tuple[str, ...]
+    dims: Mapping[str, tuple[str, ...]]  # symbolic shape of each parameter, e.g. x: ("n",)
+    output_dims: tuple[str, ...]
+    examples: tuple[Example, ...]
+    case_sets: tuple[CaseSet, ...]
+    checks: tuple[Check, ...]
+    catalog: tuple[Mistake, ...]
+    model: Callable[..., np.ndarray]  # the reference, parametrized so catalog overrides make variants
+    seed: int
+    tolerance_scale: Callable[..., np.ndarray] | None = None  # per-element magnitude of the terms summed
+    rtol: float = 1e-4
+    atol: float = 1e-9
+    max_combination: int = 3
+    stub: str = ""
+    reference: str = ""
+    readme: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def max_score(self) -> int:
+        return sum(c.points for c in self.checks)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(m.code for m in self.catalog)
+
+    @cached_property
+    def reference_function(self) -> Callable[..., Any]:
+        """The hidden reference, loaded from solutions/ into the grader process only."""
+        path = REPO_ROOT / self.reference
+        spec = importlib.util.spec_from_file_location(f"_gradekit_reference_{self.name}", path)
+        if spec is None or spec.loader is None:
+            raise FileNotFoundError(f"reference for {self.name!r} not found at {path}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return getattr(module, self.function)
+
+    def output_shape(self, args: tuple[np.ndarray, ...]) -> tuple[int, ...]:
+        sizes: dict[str, int] = {}
+        for name, arr in zip(self.parameters, args):
+            for symbol, size in zip(self.dims[name], np.shape(arr)):
+                sizes.setdefault(symbol, size)
+        return tuple(sizes[s] for s in self.output_dims)
+
+    def call_text(self, args: tuple[np.ndarray, ...]) -> str:
+        from graders.engine.values import format_array
+
+        inner = ", ".join(f"{p}={format_array(a)}" for p, a in zip(self.parameters, args))
+        return f"{self.function}({inner})"

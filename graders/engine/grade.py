@@ -1,0 +1,389 @@
+"""Grading one submission: the grader holds the reference and the cases, the sandboxed worker runs the
+learner's function, and everything learner-supplied is judged here, in the grader process."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from graders.engine import messages as M
+from graders.engine.cases import Case, CaseBook, case_book, complexity, generator_version, shrink_candidates
+from graders.engine.compare import Verdict, coerce, judge
+from graders.engine.diagnose import RAISED, explain
+from graders.engine.exercise import Exercise
+from graders.engine.results import (ERROR, FAILED, PASSED, SKIPPED, CheckResult, Counterexample, Diagnosis, Failure,
+                                    Feedback, GradeReport, Mismatch, Output)
+from graders.engine.values import NOT_RUN, Outcome, decode_outcome, format_array
+from graders.sandbox.launcher import Sandbox
+
+MAX_SHRINK_ROUNDS = 40
+
+
+@dataclass(frozen=True, eq=False)
+class Load:
+    ok: bool
+    code: str | None = None  # structural code when not ok
+    detail: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Trial:
+    case: Case
+    expected: np.ndarray
+    outcome: Outcome
+    verdict: Verdict
+
+
+@lru_cache(maxsize=None)
+def expected_outputs(exercise: Exercise) -> tuple[np.ndarray, ...]:
+    ref = exercise.reference_function
+    return tuple(np.asarray(ref(*c.args), dtype=float) for c in case_book(exercise).cases)
+
+
+class CheckContext:
+    """What a check can look at. Its helpers raise Failure/Mismatch; checks never print."""
+
+    def __init__(self, exercise: Exercise, load: Load, trials: list[Trial], counterexample: Counterexample | None,
+                 end_detail: str):
+        self.exercise = exercise
+        self.load = load
+        self.trials = trials
+        self.counterexample = counterexample
+        self.end_detail = end_detail
+
+    def require_loaded(self) -> None:
+        if not self.load.ok:
+            raise Failure(self.load.detail, help=self.hint_for(self.load.code))
+
+    def hint_for(self, code: str | None) -> str:
+        return ""
+
+    def require_callable(self) -> None:
+        """Loaded, and at least one call returned (an untouched stub never does)."""
+        self.require_loaded()
+        if not any(t.outcome.kind == "returned" for t in self.trials):
+            first = self.trials[0]
+            if first.outcome.kind == "raised":
+                raise Failure(M.NEVER_RETURNED.format(function=self.exercise.function, error=first.outcome.error.short()),
+                              help=first.outcome.error.traceback)
+            raise Failure(M.NEVER_RETURNED.format(function=self.exercise.function, error=self.end_detail or "no result"))
+
+    def of_set(self, name: str) -> list[Trial]:
+        return [t for t in self.trials if t.case.set_name == name]
+
+    def describe_failure(self, trial: Trial) -> Failure:
+        call = self.exercise.call_text(trial.case.args)
+        o, v = trial.outcome, trial.verdict
+        if v.reason == "not_run":
+            return Failure(M.NOT_RUN_RATIONALE.format(call=call, reason=self.end_detail), call=call,
+                           counterexample=self.counterexample)
+        if v.reason == "raised":
+            return Failure(M.RAISED_RATIONALE.format(call=call, error=o.error.short()), help=o.error.traceback,
+                           call=call, counterexample=self.counterexample)
+        expected = format_array(trial.expected)
+        if v.reason == "not_an_array":
+            actual = f"{o.value.describe()} {o.value.show()}"
+            expected = f"numpy.ndarray {expected}"
+        elif v.reason == "wrong_shape":
+            actual = f"shape {o.value.shape} {o.value.show()}"
+            expected = f"shape {trial.expected.shape} {expected}"
+        elif v.reason == "wrong_dtype":
+            actual = f"dtype {o.value.dtype} {o.value.show()}"
+            expected = f"a float dtype {expected}"
+        else:
+            actual = o.value.show()
+        return Mismatch(expected, actual, rationale=M.MISMATCH_RATIONALE.format(call=call, actual=actual, expected=expected),
+                        call=call, counterexample=self.counterexample)
+
+    def expect_correct(self, trials: list[Trial]) -> None:
+        self.require_loaded()
+        failing = [t for t in trials if not t.verdict.ok]
+        if failing:
+            raise self.describe_failure(min(failing, key=lambda t: complexity(t.case.args)))
+
+    # ------------------------------------------------------------------ helpers checks call
+    def expect_example(self, index: int) -> None:
+        self.expect_correct([self.of_set("examples")[index]])
+
+    def expect_agreement(self, set_name: str) -> None:
+        trials = self.of_set(set_name)
+        if not trials:
+            raise Failure(f"no cases in set {set_name!r}")  # a grader bug: reported as a failed check
+        self.expect_correct(trials)
+
+    def expect_array_of_output_shape(self) -> None:
+        self.require_loaded()
+        returned = [t for t in self.trials if t.outcome.kind == "returned"]
+        if not returned:
+            raise Failure(f"{self.exercise.function} never returned a value", call="")
+        bad = [t for t in returned if t.verdict.reason in ("not_an_array", "wrong_shape", "wrong_dtype")]
+        if bad:
+            raise self.describe_failure(min(bad, key=lambda t: complexity(t.case.args)))
+
+    def expect_inputs_unmodified(self) -> None:
+        self.require_loaded()
+        returned = [t for t in self.trials if t.outcome.kind == "returned"]
+        if not returned:
+            raise Failure(f"{self.exercise.function} never returned a value")
+        for t in returned:
+            if t.outcome.mutated:
+                call = self.exercise.call_text(t.case.args)
+                raise Failure(M.MUTATION_RATIONALE.format(call=call, names=", ".join(t.outcome.mutated)),
+                              help="Use expressions like `a = np.maximum(0, w1 @ x)` that build new arrays.", call=call)
+
+
+# ---------------------------------------------------------------------------------------------- grade
+def grade_source(exercise: Exercise, source: str, *, sandbox: Sandbox, submission: str = "") -> GradeReport:
+    started = time.monotonic()
+    book = case_book(exercise)
+    expected = expected_outputs(exercise)
+    module = Path(exercise.stub).stem or exercise.name
+    shrunk = None
+    with sandbox.session(source=source, filename=f"{module}.py", module=module, function=exercise.function,
+                         parameters=exercise.parameters) as session:
+        raw = session.call([list(c.args) for c in book.cases])
+        outcomes = [decode_outcome(r, exercise.parameters) for r in raw[: len(book.cases)]]
+        outcomes += [NOT_RUN] * (len(book.cases) - len(outcomes))
+        trials = [Trial(c, e, o, judge(exercise, c.args, e, o)) for c, e, o in zip(book.cases, expected, outcomes)]
+        failing = [t for t in trials if not t.verdict.ok and t.verdict.reason != "not_run"]
+        if failing and session.ended is None:
+            start = min(failing, key=lambda t: complexity(t.case.args))
+            shrunk = shrink(exercise, session, start)
+    load = load_status(exercise, session, trials)
+    end_detail = ended_detail(exercise, session.ended, trials, book)
+    output = Output(session.closed.get("stdout", "") or "", session.closed.get("stderr", "") or "",
+                    int(session.closed.get("stdout_bytes") or 0), int(session.closed.get("stderr_bytes") or 0))
+    diagnoses, worst = diagnose(exercise, load, session.ended, end_detail, trials,
+                                time_limit=sandbox.limits.time, memory_limit=sandbox.limits.memory)
+    counterexample = make_counterexample(exercise, shrunk, diagnoses)
+    ctx = CheckContext(exercise, load, trials, counterexample, end_detail)
+    checks = tuple(run_check(check, ctx) for check in exercise.checks)
+    return GradeReport(
+        exercise=exercise.name, version=exercise.version, submission=submission, seed=exercise.seed,
+        cases_digest=book.digest, generator=generator_version(), checks=checks, diagnoses=tuple(diagnoses),
+        counterexample=counterexample, output=output, sandbox=sandbox.mode or "", elapsed=time.monotonic() - started,
+        worst_error=worst,
+    )
+
+
+def run_check(check, ctx: CheckContext) -> CheckResult:
+    try:
+        check.run(ctx)
+    except Failure as failure:
+        status = SKIPPED if (not ctx.load.ok and check.name != ctx.exercise.checks[0].name) else FAILED
+        return CheckResult(check.name, check.label, check.points, status, feedback_of(failure))
+    except Exception as exc:  # noqa: BLE001 - a crash inside a check is the grader's fault, reported as such
+        return CheckResult(check.name, check.label, check.points, ERROR,
+                           Feedback(M.CHECK_CRASHED.format(error=f"{type(exc).__name__}: {exc}")))
+    return CheckResult(check.name, check.label, check.points, PASSED)
+
+
+def feedback_of(failure: Failure) -> Feedback:
+    if isinstance(failure, Mismatch):
+        return Feedback(failure.rationale, failure.help, failure.call, failure.expected, failure.actual,
+                        failure.counterexample)
+    return Feedback(failure.rationale, failure.help, failure.call, counterexample=failure.counterexample)
+
+
+# ------------------------------------------------------------------------------------------ shrinking
+def shrink(exercise: Exercise, session, trial: Trial) -> tuple[tuple[np.ndarray, ...], Outcome]:
+    """Greedy, batched shrinking against the live session: each round sends every simpler candidate
+    in one round trip and keeps the first that still fails."""
+    ref = exercise.reference_function
+    current, current_outcome = trial.case.args, trial.outcome
+    for _ in range(MAX_SHRINK_ROUNDS):
+        candidates = shrink_candidates(exercise, current)
+        if not candidates or session.ended is not None:
+            break
+        raw = session.call([list(c) for c in candidates])
+        found = None
+        for args, r in zip(candidates, raw):
+            outcome = decode_outcome(r, exercise.parameters)
+            expected = np.asarray(ref(*args), dtype=float)
+            if not judge(exercise, args, expected, outcome).ok and complexity(args) < complexity(current):
+                found = (args, outcome)
+                break
+        if found is None:
+            break
+        current, current_outcome = found
+    return current, current_outcome
+
+
+def make_counterexample(exercise: Exercise, shrunk, diagnoses: list[Diagnosis]) -> Counterexample | None:
+    if shrunk is None:
+        return None
+    args, outcome = shrunk
+    expected = np.asarray(exercise.reference_function(*args), dtype=float)
+    if outcome.kind == "raised":
+        actual = f"{outcome.error.short()} (raised)"
+    elif outcome.kind == "returned":
+        value = outcome.value
+        actual = value.show() if value.kind == "ndarray" and value.shape == expected.shape else f"{value.describe()} {value.show()}"
+    else:
+        actual = "no result"
+    catalogued = [d for d in diagnoses if d.code in exercise.codes]
+    explanation = " ".join(d.detail or d.message for d in catalogued)
+    return Counterexample(call=exercise.call_text(args),
+                          args={p: np.asarray(a).tolist() for p, a in zip(exercise.parameters, args)},
+                          expected=format_array(expected), actual=actual, explanation=explanation)
+
+
+# ------------------------------------------------------------------------------------------ diagnosis
+def load_status(exercise: Exercise, session, trials: list[Trial]) -> Load:
+    loaded = session.loaded
+    fn = exercise.function
+    if loaded.get("ok"):
+        return Load(True)
+    code = loaded.get("code")
+    error = loaded.get("error") or {}
+    if code == "syntax_error":
+        text = f" ({error.get('text')})" if error.get("text") else ""
+        return Load(False, code, M.STRUCTURAL[code].format(detail=f"line {error.get('lineno')}: {error.get('message')}{text}"))
+    if code in ("import_error", "raises", "memory_limit"):
+        detail = f"{error.get('type')}: {error.get('message')} {M.PHASE_LOADING}"
+        if code == "memory_limit":
+            return Load(False, code, M.STRUCTURAL[code].format(limit=human_bytes(session.sandbox.limits.memory), detail=detail))
+        return Load(False, code, M.STRUCTURAL[code].format(function=fn, detail=detail))
+    if code == "missing_function":
+        names = loaded.get("defined") or []
+        extra = M.MISSING_FUNCTION_DEFINED.format(names=", ".join(names)) if names else ""
+        return Load(False, code, M.STRUCTURAL[code].format(function=fn, detail=extra))
+    if code == "wrong_signature":
+        return Load(False, code, M.STRUCTURAL[code].format(function=fn, parameters=", ".join(exercise.parameters),
+                                                            detail=loaded.get("signature", "(?)")))
+    ended = session.ended or {}
+    reason = ended.get("reason")
+    if reason in ("timeout", "cpu_limit"):
+        return Load(False, "timeout", M.STRUCTURAL["timeout"].format(
+            limit=session.sandbox.limits.time, detail=M.TIMEOUT_DETAIL.format(elapsed=ended.get("elapsed", 0), phase=M.PHASE_LOADING)))
+    return Load(False, "crashed", M.STRUCTURAL["crashed"].format(detail=crash_text(ended, M.PHASE_LOADING)))
+
+
+def crash_text(ended: dict, phase: str) -> str:
+    reason = ended.get("reason")
+    if reason == "signal":
+        return M.CRASH_SIGNAL.format(name=ended.get("signal_name", "?"), phase=phase)
+    if reason == "exited":
+        return M.CRASH_EXIT.format(code=ended.get("exit_code"), phase=phase)
+    if reason == "worker_lost":
+        return f"{M.WORKER_LOST} {phase}"
+    return f"{ended.get('detail') or reason} {phase}"
+
+
+def ended_detail(exercise: Exercise, ended: dict | None, trials: list[Trial], book: CaseBook) -> str:
+    if not ended:
+        return ""
+    done = sum(1 for t in trials if t.outcome.kind != "not_run")
+    if done < len(trials):
+        phase = M.PHASE_CALL.format(index=done + 1, call=exercise.call_text(trials[done].case.args))
+    else:
+        phase = M.PHASE_BETWEEN.format(count=done)
+    if ended.get("reason") in ("timeout", "cpu_limit"):
+        return M.TIMEOUT_DETAIL.format(elapsed=ended.get("elapsed", 0), phase=phase)
+    return crash_text(ended, phase)
+
+
+def human_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:g} {unit}"
+        n /= 1024
+    return f"{n:g} TiB"
+
+
+def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str, trials: list[Trial], *,
+             time_limit: float, memory_limit: int) -> tuple[list[Diagnosis], str]:
+    fn = exercise.function
+    if not load.ok:
+        return [Diagnosis(load.code or "crashed", load.detail)], ""
+    out: list[Diagnosis] = []
+    if ended and ended.get("reason") in ("timeout", "cpu_limit"):
+        out.append(Diagnosis("timeout", M.STRUCTURAL["timeout"].format(limit=time_limit, detail=end_detail)))
+    elif ended and any(t.outcome.kind == "not_run" for t in trials):
+        out.append(Diagnosis("crashed", M.STRUCTURAL["crashed"].format(detail=end_detail)))
+    memory = [t for t in trials if t.outcome.kind == "raised" and t.outcome.error.is_memory]
+    if memory:
+        out.append(Diagnosis("memory_limit", M.STRUCTURAL["memory_limit"].format(
+            limit=human_bytes(memory_limit), detail=f"{memory[0].outcome.error.short()} in {exercise.call_text(memory[0].case.args)}")))
+    returned = [t for t in trials if t.outcome.kind == "returned"]
+    structural = {
+        "not_an_array": [t for t in returned if t.verdict.reason == "not_an_array"],
+        "wrong_shape": [t for t in returned if t.verdict.reason == "wrong_shape"],
+        "wrong_dtype": [t for t in returned if t.verdict.reason == "wrong_dtype"],
+        "non_finite": [t for t in returned if t.verdict.reason == "non_finite"],
+    }
+    for code, bad in structural.items():
+        if not bad:
+            continue
+        t = min(bad, key=lambda t: complexity(t.case.args))
+        value = t.outcome.value
+        if code == "not_an_array":
+            detail = M.TYPE_DETAIL.format(actual=value.describe())
+        elif code == "wrong_shape":
+            detail = M.SHAPE_DETAIL.format(actual=value.shape, expected=t.expected.shape)
+        elif code == "wrong_dtype":
+            detail = value.dtype
+        else:
+            detail = f"{exercise.call_text(t.case.args)} returned {value.show()}"
+        out.append(Diagnosis(code, M.STRUCTURAL[code].format(function=fn, detail=detail)))
+    mutated = sorted({name for t in returned for name in t.outcome.mutated})
+    if mutated:
+        out.append(Diagnosis("mutates_input", M.STRUCTURAL["mutates_input"].format(function=fn, detail=", ".join(mutated))))
+
+    # behaviour: which catalogued mistakes reproduce every output?
+    observed: list = []
+    for t in trials:
+        if t.outcome.kind == "raised" and not t.outcome.error.is_memory:
+            observed.append(RAISED)
+        elif t.outcome.kind == "returned":
+            observed.append(coerce(t.outcome.value, t.expected.shape))
+        else:
+            observed.append(None)
+    values_wrong = [t for t in trials if t.verdict.reason in ("values", "raised", "non_finite")
+                    or (t.verdict.reason in ("wrong_shape", "not_an_array", "wrong_dtype")
+                        and not _same_numbers(t))]
+    raised = [t for t in trials if t.outcome.kind == "raised" and not t.outcome.error.is_memory]
+    worst = ""
+    if values_wrong or raised:
+        variant, raised_unexplained = explain(exercise, observed)
+        if variant is not None:
+            for mistake, form in variant.parts:
+                out.append(Diagnosis(mistake.code, mistake.hint, form.detail))
+        if raised and (variant is None or raised_unexplained):
+            t = raised[0]
+            out.append(Diagnosis("raises", M.STRUCTURAL["raises"].format(function=fn, detail=M.RAISED_DETAIL.format(
+                error=t.outcome.error.short(), count=len(raised), total=len(trials),
+                call=exercise.call_text(t.case.args)))))
+        if variant is None and any(t.outcome.kind == "returned" for t in values_wrong):
+            worst = worst_error(exercise, values_wrong)
+            out.append(Diagnosis("unknown", M.STRUCTURAL["unknown"].format(detail=worst)))
+    if not out and any(not t.verdict.ok for t in trials):
+        out.append(Diagnosis("unknown", M.STRUCTURAL["unknown"].format(detail="")))
+    return out, worst
+
+
+def _same_numbers(trial: Trial) -> bool:
+    got = coerce(trial.outcome.value, trial.expected.shape)
+    return got is not None and bool(np.allclose(got, trial.expected, rtol=1e-4, atol=1e-8))
+
+
+def worst_error(exercise: Exercise, trials: list[Trial]) -> str:
+    best = None
+    for t in trials:
+        got = coerce(t.outcome.value, t.expected.shape) if t.outcome.kind == "returned" else None
+        if got is None:
+            continue
+        err = np.abs(got - t.expected)
+        err = np.where(np.isfinite(err), err, np.inf)
+        i = int(np.argmax(err))
+        if best is None or err.flat[i] > best[0]:
+            best = (float(err.flat[i]), np.unravel_index(i, err.shape), t)
+    if best is None:
+        return ""
+    error, where, t = best
+    return M.UNKNOWN_DETAIL.format(error=error, where=tuple(int(w) for w in where) if len(where) != 1 else int(where[0]),
+                                   call=exercise.call_text(t.case.args))

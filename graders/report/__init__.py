@@ -1,0 +1,1 @@
+"""Reporters: the only place where grading results become text, JSON, CSV, HTML or platform files."""
