@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def cmd_grade(args) -> int:
     if args.json:
         print(json.dumps(report_dict(report), indent=2))
     else:
-        print(render_text(report), end="")
+        print(render_text(report_dict(report)), end="")
     return 0
 
 
@@ -93,6 +94,30 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_batch(args) -> int:
+    from graders.batch import BatchError, Progress, run_batch
+
+    exercise = pick_exercise(args.exercise)
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: no such directory" if not directory.exists() else f"{directory}: not a directory")
+    probe = make_sandbox(args)  # fail fast, and warn once, before forking the workers
+    isolation = probe.mode or "none"
+    probe.stop()
+    try:
+        summary = run_batch(directory, exercise, Path(args.out), jobs=jobs, limits=limits_from(args),
+                            isolation=isolation, force=args.force, progress=Progress())
+    except BatchError as exc:
+        raise UsageError(str(exc)) from None
+    per = summary.elapsed / summary.graded * 1000 if summary.graded else 0.0
+    print(f"graded {summary.graded}, unchanged {summary.skipped}, total {summary.total} "
+          f"in {summary.elapsed:.2f} s ({per:.1f} ms per graded submission); open {Path(args.out) / 'index.html'}")
+    return 0
+
+
 def add_sandbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=float, default=Limits.time, metavar="S",
                    help="seconds per submission (default %(default)s)")
@@ -112,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     add_sandbox_options(p)
     p.set_defaults(run=cmd_grade)
+    p = sub.add_parser("batch", help="grade a whole class: one .py/.ipynb or folder per learner")
+    p.add_argument("directory")
+    p.add_argument("--exercise", required=True)
+    p.add_argument("--out", required=True, help="output directory (gradebook, feedback, summary)")
+    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
+    p.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    add_sandbox_options(p)
+    p.set_defaults(run=cmd_batch)
     p = sub.add_parser("list", help="list the exercises")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_list)

@@ -1,14 +1,15 @@
-"""Plain-text rendering for terminals and for per-learner feedback files (Markdown-compatible)."""
+"""Plain text (terminals) and Markdown (feedback files), rendered from a report's data form."""
 
 from __future__ import annotations
 
-from graders.engine.results import FAILED, PASSED, SKIPPED, CheckResult, GradeReport
+from graders.engine.results import PASSED
 
-MARKS = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP"}
+MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERROR"}
 OUTPUT_PREVIEW = 2000
 
 
-def check_feedback_text(check: CheckResult) -> str:
+def check_feedback_text(check) -> str:
+    """The feedback of one CheckResult as text (the JSON `feedback` field)."""
     fb = check.feedback
     if fb is None:
         return ""
@@ -21,36 +22,41 @@ def check_feedback_text(check: CheckResult) -> str:
     return "\n".join(lines)
 
 
-def render_text(report: GradeReport, *, markdown: bool = False) -> str:
-    title = f"{report.exercise}: {report.score}/{report.max_score}"
+def render_text(data: dict, *, markdown: bool = False) -> str:
+    head = (lambda s: f"## {s}") if markdown else (lambda s: f"{s}:")
+    title = f"{data['exercise']}: {data['score']}/{data['max_score']}"
     out = [f"# {title}" if markdown else title, ""]
-    if report.diagnoses:
-        out.append("## What went wrong" if markdown else "What went wrong:")
-        for d in report.diagnoses:
-            detail = f" ({d.detail})" if d.detail and d.detail not in d.message else ""
-            out.append(f"- [{d.code}] {d.message}{detail}")
+    if data["diagnosis_details"]:
+        out.append(head("What went wrong"))
+        for d in data["diagnosis_details"]:
+            detail = f" ({d['detail']})" if d["detail"] and d["detail"] not in d["message"] else ""
+            out.append(f"- [{d['code']}] {d['message']}{detail}")
         out.append("")
-    if report.counterexample is not None:
-        ce = report.counterexample
-        out.append("## Smallest failing input" if markdown else "Smallest failing input:")
-        block = [f"  {ce.call}", f"  expected: {ce.expected}", f"  got:      {ce.actual}"]
-        out += (["```"] + [b.strip() if i == 0 else b for i, b in enumerate(block)] + ["```"]) if markdown else block
-        if ce.explanation:
-            out.append(f"  ({ce.explanation})")
+    ce = data.get("counterexample")
+    if ce:
+        out.append(head("Smallest failing input"))
+        lines = [ce["call"], f"expected: {ce['expected']}", f"got:      {ce['actual']}"]
+        out += ["```", *lines, "```"] if markdown else ["  " + line for line in lines]
+        if ce.get("explanation"):
+            out.append(f"({ce['explanation']})" if markdown else f"  ({ce['explanation']})")
         out.append("")
-    out.append("## Checks" if markdown else "Checks:")
-    for c in report.checks:
-        mark = MARKS.get(c.status, "ERROR")
-        out.append(f"- {mark} {c.label} [{c.score}/{c.max_score}]" if markdown else f"  {mark:5} {c.label}  [{c.score}/{c.max_score}]")
-        if c.status != PASSED and c.feedback is not None:
-            for line in check_feedback_text(c).splitlines():
-                out.append(("    " if markdown else "          ") + line)
-    for name, text, total in (("stdout", report.output.stdout, report.output.stdout_bytes),
-                              ("stderr", report.output.stderr, report.output.stderr_bytes)):
+    out.append(head("Checks"))
+    for c in data["checks"]:
+        mark = MARKS.get(c["status"], "ERROR")
+        out.append(f"- **{mark}** {c['label']} [{c['score']}/{c['max_score']}]" if markdown
+                   else f"  {mark:5} {c['label']}  [{c['score']}/{c['max_score']}]")
+        if c["status"] != PASSED and c["feedback"]:
+            indent = "    " if markdown else "          "
+            out += [indent + line for line in c["feedback"].splitlines()]
+    output = data.get("output") or {}
+    for name in ("stdout", "stderr"):
+        total, text = output.get(f"{name}_bytes", 0), output.get(name, "")
         if total:
             shown = text[:OUTPUT_PREVIEW]
             more = f" (showing {len(shown)} of {total} bytes)" if total > len(shown) else ""
             out += ["", f"Your code printed to {name}{more}:"]
-            out += ["```", shown.rstrip(), "```"] if markdown else ["  " + line for line in shown.rstrip().splitlines()[:30]]
-    out += ["", f"(seed {report.seed}, cases {report.cases_digest}, {report.generator}, sandbox: {report.sandbox})"]
+            body = shown.rstrip().splitlines()[:30]
+            out += ["```", *body, "```"] if markdown else ["  " + line for line in body]
+    if data.get("cases_digest"):
+        out += ["", f"(seed {data['seed']}, cases {data['cases_digest']}, {data['generator']}, sandbox: {data['sandbox']})"]
     return "\n".join(out) + "\n"

@@ -1,0 +1,122 @@
+"""The instructor's outputs for a batch, streamed from the saved per-learner results:
+grades.csv, report.json, feedback/<learner>.md|.html, summary.json, score_distribution.svg, index.html."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import Counter
+from html import escape
+from pathlib import Path
+
+from graders.report.html import feedback_html, page
+from graders.report.text import render_text
+
+TOP_COUNTEREXAMPLES = 10
+
+
+def write_class_outputs(exercise, entries, out: Path) -> dict:
+    from graders.batch import iter_results, safe_name, write_atomic
+
+    feedback_dir = out / "feedback"
+    feedback_dir.mkdir(parents=True, exist_ok=True)
+    check_names = [c.name for c in exercise.checks]
+    mistakes: Counter = Counter()
+    counterexamples: Counter = Counter()
+    counterexample_codes: dict[str, set] = {}
+    scores: list[int] = []
+    rows = []
+    csv_buffer = io.StringIO()
+    writer = csv.writer(csv_buffer, lineterminator="\n")
+    writer.writerow(["student", "score", "max_score", "diagnoses", *check_names])
+    report_tmp = out / ".report.json.tmp"
+    with report_tmp.open("w", encoding="utf-8") as report_file:
+        report_file.write(json.dumps({"exercise": exercise.name, "version": exercise.version,
+                                      "seed": exercise.seed})[:-1] + ', "learners": [\n')
+        for i, data in enumerate(iter_results(entries, out)):
+            learner = data["learner"]
+            name = safe_name(learner)
+            write_atomic(feedback_dir / f"{name}.md", render_text(data, markdown=True))
+            write_atomic(feedback_dir / f"{name}.html", feedback_html(data))
+            by_check = {c["name"]: c["score"] for c in data["checks"]}
+            writer.writerow([learner, data["score"], data["max_score"], ";".join(data["diagnoses"]),
+                             *(by_check.get(n, 0) for n in check_names)])
+            report_file.write(("," if i else "") + json.dumps(data) + "\n")
+            scores.append(data["score"])
+            mistakes.update(set(data["diagnoses"]))
+            ce = data.get("counterexample")
+            if ce:
+                counterexamples[ce["call"]] += 1
+                counterexample_codes.setdefault(ce["call"], set()).update(data["diagnoses"])
+            rows.append((learner, name, data["score"], data["max_score"], data["diagnoses"]))
+        report_file.write("]}\n")
+    report_tmp.replace(out / "report.json")
+    write_atomic(out / "grades.csv", csv_buffer.getvalue())
+    summary = {
+        "exercise": exercise.name,
+        "version": exercise.version,
+        "seed": exercise.seed,
+        "learners": len(scores),
+        "max_score": exercise.max_score,
+        "mean_score": round(statistics.fmean(scores), 3) if scores else None,
+        "median_score": statistics.median(scores) if scores else None,
+        "full_marks": sum(1 for s in scores if s == exercise.max_score),
+        "mistakes": dict(mistakes.most_common()),
+        "score_distribution": {str(k): v for k, v in sorted(Counter(scores).items())},
+        "common_counterexamples": [
+            {"call": call, "learners": n, "diagnoses": sorted(counterexample_codes[call])}
+            for call, n in counterexamples.most_common(TOP_COUNTEREXAMPLES)
+        ],
+    }
+    write_atomic(out / "summary.json", json.dumps(summary, indent=2))
+    write_atomic(out / "score_distribution.svg", histogram_svg(Counter(scores), exercise.max_score))
+    write_atomic(out / "index.html", index_html(exercise, summary, rows))
+    return summary
+
+
+def histogram_svg(counts: Counter, max_score: int) -> str:
+    width, height, pad = 640, 260, 36
+    bins = max_score + 1
+    bar = (width - 2 * pad) / bins
+    top = max(counts.values(), default=1)
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' font-family='sans-serif' font-size='11'>",
+             f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13'>Score distribution</text>",
+             f"<line x1='{pad}' y1='{height - pad}' x2='{width - pad}' y2='{height - pad}' stroke='#333'/>"]
+    for score in range(bins):
+        n = counts.get(score, 0)
+        h = (height - 2 * pad - 10) * n / top
+        x = pad + score * bar
+        if n:
+            parts.append(f"<rect x='{x + 1:.1f}' y='{height - pad - h:.1f}' width='{bar - 2:.1f}' height='{h:.1f}' fill='#4a7bd0'>"
+                         f"<title>{n} learner(s) scored {score}</title></rect>")
+            parts.append(f"<text x='{x + bar / 2:.1f}' y='{height - pad - h - 3:.1f}' text-anchor='middle'>{n}</text>")
+        if score % max(1, bins // 10) == 0 or score == max_score:
+            parts.append(f"<text x='{x + bar / 2:.1f}' y='{height - pad + 14}' text-anchor='middle'>{score}</text>")
+    parts.append(f"<text x='{width / 2}' y='{height - 4}' text-anchor='middle'>score (out of {max_score})</text></svg>")
+    return "".join(parts) + "\n"
+
+
+def index_html(exercise, summary: dict, rows) -> str:
+    hints = {m.code: m.hint for m in exercise.catalog}
+    body = [f"<h1>{escape(exercise.title)}</h1>",
+            f"<p>{summary['learners']} learners, mean {summary['mean_score']} / {summary['max_score']}, "
+            f"median {summary['median_score']}, full marks: {summary['full_marks']}. Seed {summary['seed']}, "
+            f"version {escape(summary['version'])}.</p>",
+            "<p><a href='grades.csv'>grades.csv</a> · <a href='report.json'>report.json</a> · "
+            "<a href='summary.json'>summary.json</a></p>",
+            "<h2>Score distribution</h2><img src='score_distribution.svg' alt='score distribution'>",
+            "<h2>Mistakes made</h2><table><tr><th>code</th><th>learners</th><th>hint</th></tr>"]
+    for code, n in summary["mistakes"].items():
+        body.append(f"<tr><td class='code'>{escape(code)}</td><td>{n}</td><td>{escape(hints.get(code, ''))}</td></tr>")
+    body.append("</table><h2>Most common smallest failing inputs</h2><table><tr><th>input</th><th>learners</th><th>diagnoses</th></tr>")
+    for ce in summary["common_counterexamples"]:
+        body.append(f"<tr><td class='code'>{escape(ce['call'])}</td><td>{ce['learners']}</td>"
+                    f"<td>{escape(', '.join(ce['diagnoses']))}</td></tr>")
+    body.append("</table><h2>Learners</h2><table><tr><th>learner</th><th>score</th><th>diagnoses</th></tr>")
+    for learner, name, score, max_score, codes in rows:
+        body.append(f"<tr><td><a href='feedback/{escape(name)}.html'>{escape(learner)}</a></td>"
+                    f"<td>{score}/{max_score}</td><td class='code'>{escape(', '.join(codes))}</td></tr>")
+    body.append("</table>")
+    return page(f"{exercise.name}: class overview", "".join(body))
