@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import hypothesis
 import numpy as np
@@ -67,7 +67,7 @@ def case_key(args: tuple[np.ndarray, ...]) -> bytes:
     return h.digest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def case_book(exercise: Exercise) -> CaseBook:
     cases = [Case("examples", i, as_args(e.args), e.label) for i, e in enumerate(exercise.examples)]
     for offset, case_set in enumerate(exercise.case_sets):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -70,13 +70,13 @@ def run_model(exercise: Exercise, variant: Variant, args) -> np.ndarray | str:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def variant_outputs(exercise: Exercise, size: int) -> list[tuple[Variant, list]]:
     book = case_book(exercise)
     return [(v, [run_model(exercise, v, c.args) for c in book.cases]) for v in variants_of_size(exercise, size)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def case_tolerances(exercise: Exercise) -> list[np.ndarray]:
     book = case_book(exercise)
     ref = exercise.reference_function

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +15,20 @@ from graders.engine.cases import Case, CaseBook, case_book, complexity, generato
 from graders.engine.compare import Verdict, coerce, judge
 from graders.engine.diagnose import RAISED, explain
 from graders.engine.exercise import Exercise
-from graders.engine.results import (ERROR, FAILED, PASSED, SKIPPED, CheckResult, Counterexample, Diagnosis, Failure,
-                                    Feedback, GradeReport, Mismatch, Output)
+from graders.engine.results import (
+    ERROR,
+    FAILED,
+    PASSED,
+    SKIPPED,
+    CheckResult,
+    Counterexample,
+    Diagnosis,
+    Failure,
+    Feedback,
+    GradeReport,
+    Mismatch,
+    Output,
+)
 from graders.engine.values import NOT_RUN, Outcome, decode_outcome, format_array
 from graders.sandbox.launcher import Sandbox
 
@@ -38,7 +50,7 @@ class Trial:
     verdict: Verdict
 
 
-@lru_cache(maxsize=None)
+@cache
 def expected_outputs(exercise: Exercise) -> tuple[np.ndarray, ...]:
     ref = exercise.reference_function
     return tuple(np.asarray(ref(*c.args), dtype=float) for c in case_book(exercise).cases)
@@ -109,10 +121,10 @@ class CheckContext:
     def expect_example(self, index: int) -> None:
         self.expect_correct([self.of_set("examples")[index]])
 
-    def expect_agreement(self, set_name: str) -> None:
-        trials = self.of_set(set_name)
+    def expect_agreement(self, *set_names: str) -> None:
+        trials = [t for name in set_names for t in self.of_set(name)]
         if not trials:
-            raise Failure(f"no cases in set {set_name!r}")  # a grader bug: reported as a failed check
+            raise RuntimeError(f"no cases in {set_names}")  # a grader bug: reported as an error, not a failure
         self.expect_correct(trials)
 
     def expect_array_of_output_shape(self) -> None:

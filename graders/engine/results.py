@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 class Failure(Exception):
     """A check failed: why (``rationale``) and what to do about it (``help``)."""
 
-    def __init__(self, rationale: str, help: str = "", *, call: str = "", counterexample: "Counterexample | None" = None):
+    def __init__(self, rationale: str, help: str = "", *, call: str = "", counterexample: Counterexample | None = None):
         super().__init__(rationale)
         self.rationale = rationale
         self.help = help
@@ -21,7 +21,7 @@ class Mismatch(Failure):
     """A check failed because a value differs from what was expected."""
 
     def __init__(self, expected: str, actual: str, *, rationale: str = "", help: str = "", call: str = "",
-                 counterexample: "Counterexample | None" = None):
+                 counterexample: Counterexample | None = None):
         super().__init__(rationale or f"expected {expected}, got {actual}", help, call=call,
                          counterexample=counterexample)
         self.expected = expected

@@ -101,7 +101,7 @@ class Sandbox:
         self.info: dict = {}
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         if self.proc is not None:
             return self
         if self.requested in ("auto", "bwrap") and bwrap_path():
@@ -221,7 +221,7 @@ class Sandbox:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -272,7 +272,7 @@ class Sandbox:
             raise
 
     def session(self, *, source: str, filename: str, module: str, function: str,
-                parameters: tuple[str, ...]) -> "Session":
+                parameters: tuple[str, ...]) -> Session:
         return Session(self, source=source, filename=filename, module=module, function=function,
                        parameters=parameters)
 
@@ -287,7 +287,7 @@ class Session:
         self.ended: dict | None = None
         self.closed: dict = {}
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         message = {"op": "open", **self.request, "parameters": list(self.request["parameters"]),
                    "limits": self.sandbox.limits.as_message()}
         try:

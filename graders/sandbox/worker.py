@@ -332,7 +332,7 @@ class Zygote:
                             os.close(fd)
                         except OSError:
                             pass
-                sys.stdin = open(0, "r", closefd=False)
+                sys.stdin = open(0, closefd=False)
                 sys.stdout = open(1, "w", buffering=1, closefd=False)
                 sys.stderr = open(2, "w", buffering=1, closefd=False)
                 child_main(req, scratch, to_child_r, from_child_w)
