@@ -42,6 +42,7 @@ SANDBOX_ENV = {
     "MKL_NUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
     "MPLBACKEND": "Agg",
+    "MALLOC_ARENA_MAX": "2",  # per-thread malloc arenas would eat the address-space limit
 }
 STARTUP_TIMEOUT = 60.0
 REPLY_GRACE = 5.0  # the zygote enforces deadlines; we only step in if it stops answering

@@ -1,5 +1,5 @@
-# expect: correct
-# threat: at import SIGKILLs its parent, but only if the parent is not init and its command line mentions gradekit or worker
+# expect: crashed
+# threat: SIGKILLs its parent (the worker) at import: graded as crashed; the grader restarts the sandbox and goes on
 import os
 import signal
 
