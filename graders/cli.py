@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -148,12 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the exercises")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_list)
-    for register in _EXTRA_COMMANDS:
-        register(sub, add_sandbox_options)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"graders.{name}").register(sub, add_sandbox_options)
     return parser
 
 
-_EXTRA_COMMANDS: list = []
+# Modules that add subcommands: each defines register(subparsers, add_sandbox_options).
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def main(argv: list[str] | None = None) -> int:
