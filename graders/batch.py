@@ -176,13 +176,12 @@ def is_current(out: Path, entry: Entry, exercise: Exercise) -> bool:
 
 def prepare(exercise: Exercise) -> None:
     """Compute the shared cases, expected outputs and variant tables once, before forking workers."""
-    from graders.engine.diagnose import case_tolerances, variant_outputs
-    from graders.engine.grade import expected_outputs
+    from graders.engine.compare import reference_data
+    from graders.engine.diagnose import variant_table
 
-    expected_outputs(exercise)
-    case_tolerances(exercise)
+    reference_data(exercise)
     for size in range(min(2, exercise.max_combination) + 1):
-        variant_outputs(exercise, size)
+        variant_table(exercise, size)
 
 
 def run_batch(directory: Path, exercise: Exercise, out: Path, *, jobs: int, limits: Limits, isolation: str,

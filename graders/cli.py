@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add subcommands: each defines register(subparsers, add_sandbox_options).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("nbgrader", "gradescope", "release")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,13 +47,16 @@ def learner():
     if "function" not in _LOADED:
         if not LEARNER_FILE.exists():
             _fail(f"{LEARNER_FILE.name} was not found next to {Path(__file__).name}.")
+        problem = None
         try:
             spec = importlib.util.spec_from_file_location("_residual_unit_under_test", LEARNER_FILE)
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
         except Exception as error:  # noqa: BLE001 - report any import problem as a test failure
-            _fail(f"{LEARNER_FILE.name} could not be imported: {type(error).__name__}: {error}")
+            problem = f"{type(error).__name__}: {error}"
+        if problem is not None:
+            _fail(f"{LEARNER_FILE.name} could not be imported: {problem}")
         function = getattr(module, FUNCTION, None)
         if not callable(function):
             _fail(f"{LEARNER_FILE.name} does not define a function {FUNCTION}(x, w1, w2).")
@@ -84,19 +87,26 @@ def call(x, w1, w2):
     try:
         return function(x.copy(), w1.copy(), w2.copy())
     except NotImplementedError:
-        _fail(NOT_IMPLEMENTED)
+        problem = None
     except Exception as error:  # noqa: BLE001 - any exception is a failure of the learner's code
-        hint = SHAPE_HINT if w1.shape[0] != w1.shape[1] else "Trace the five steps of the README by hand."
-        _fail(f"residual_block raised {type(error).__name__}: {error}\n"
-              f"  for x of shape {x.shape}, w1 of shape {w1.shape}, w2 of shape {w2.shape}.\n  Hint: {hint}")
+        problem = f"{type(error).__name__}: {error}"
+    # fail outside the except block, so the report is not cluttered with the chained exception
+    if problem is None:
+        _fail(NOT_IMPLEMENTED)
+    hint = SHAPE_HINT if w1.shape[0] != w1.shape[1] else "Trace the five steps of the README by hand."
+    _fail(f"residual_block raised {problem}\n"
+          f"  for x of shape {x.shape}, w1 of shape {w1.shape}, w2 of shape {w2.shape}.\n  Hint: {hint}")
 
 
 def values(y, n: int) -> np.ndarray:
     """The returned values as a float vector of length n (shape and type have their own test)."""
+    got, problem = None, None
     try:
         got = np.asarray(y, dtype=float)
     except (TypeError, ValueError) as error:
-        _fail(f"residual_block returned {type(y).__name__}, which is not a vector of numbers ({error}).")
+        problem = str(error)
+    if got is None:
+        _fail(f"residual_block returned {type(y).__name__}, which is not a vector of numbers ({problem}).")
     if got.size != n:
         _fail(f"residual_block returned {got.size} values (shape {got.shape}), expected n = {n} values "
               f"(shape ({n},)).\n  Hint: {SHAPE_HINT}")
@@ -179,6 +189,33 @@ def test_worked_example(x, w1, w2, want):
         elif close(got, relu(w2 @ relu(w1 @ x)), tol):
             hint = "the skip connection is missing: add the input x before the final ReLU."
         report("Worked example from the README gives the wrong result.", x, w1, w2, want, got, hint)
+
+
+# Hand-traced examples with non-square (h = 4, n = 3), non-symmetric weights B1 (4, 3) and B2 (3, 4):
+#   x = [-1, 2, 0.5]:   w1 @ x = [-4.75, 3.5, 3, -0.5]  ReLU -> [0, 3.5, 3, 0]
+#                       w2 @ a = [2.5, -1.5, 3.5]        + x  -> [1.5, 0.5, 4]      ReLU -> [1.5, 0.5, 4]
+#   x = [1, -2, -1.5]:  w1 @ x = [4.25, -6.5, -5, 1.5]   ReLU -> [4.25, 0, 0, 1.5]
+#                       w2 @ a = [2.125, 6.5, -7.75]     + x  -> [3.125, 4.5, -9.25] ReLU -> [3.125, 4.5, 0]
+NON_SQUARE_EXAMPLES = [
+    pytest.param(A, B1, B2, np.array([1.5, 0.5, 4.0]), id="x1"),
+    pytest.param(np.array([1.0, -2.0, -1.5]), B1, B2, np.array([3.125, 4.5, 0.0]), id="x2"),
+]
+
+
+@pytest.mark.parametrize(("x", "w1", "w2", "want"), NON_SQUARE_EXAMPLES)
+def test_non_square_example(x, w1, w2, want):
+    got = values(call(x, w1, w2), len(x))
+    tol = tolerance(x, w1, w2)
+    if not close(got, want, tol):
+        hint = first_matching_hint(got, tol, [
+            (relu(w2 @ (w1 @ x) + x), "the first ReLU seems to be missing: apply ReLU to w1 @ x."),
+            (relu(relu(w2 @ relu(w1 @ x)) + x),
+             "ReLU is applied to w2 @ ReLU(w1 @ x) before adding x: add x first, then apply ReLU once."),
+            (relu(w2 @ relu(w1 @ x) + relu(x)), "the shortcut carries x itself, not ReLU(x)."),
+        ], "compare each intermediate result with the trace in the comment above this test "
+           "(w1 @ x, ReLU, w2 @ a, + x, ReLU).")
+        report("Example with non-square weights (h = 4, n = 3) gives the wrong result.", x, w1, w2, want, got,
+               hint)
 
 
 # ----------------------------------------------------------------------------- type, dtype, shape

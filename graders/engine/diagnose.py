@@ -15,7 +15,7 @@ from functools import cache
 import numpy as np
 
 from graders.engine.cases import case_book
-from graders.engine.compare import tolerance
+from graders.engine.compare import reference_data
 from graders.engine.exercise import Exercise, Form, Mistake
 
 RAISED = "raised"
@@ -70,43 +70,65 @@ def run_model(exercise: Exercise, variant: Variant, args) -> np.ndarray | str:
     return out
 
 
-@cache
-def variant_outputs(exercise: Exercise, size: int) -> list[tuple[Variant, list]]:
-    book = case_book(exercise)
-    return [(v, [run_model(exercise, v, c.args) for c in book.cases]) for v in variants_of_size(exercise, size)]
+VALUE, RAISED_CASE, ABSENT = 0, 1, 2  # per-case status of an output
+
+
+@dataclass(frozen=True, eq=False)
+class VariantTable:
+    """Every variant of one size on the shared cases: values laid out like ReferenceData (V x E),
+    a per-case status (V x C), and each element's tolerance."""
+
+    variants: list[Variant]
+    values: np.ndarray
+    status: np.ndarray
+    tol: np.ndarray
 
 
 @cache
-def case_tolerances(exercise: Exercise) -> list[np.ndarray]:
+def variant_table(exercise: Exercise, size: int) -> VariantTable:
+    data = reference_data(exercise)
     book = case_book(exercise)
-    ref = exercise.reference_function
-    return [tolerance(exercise, c.args, np.asarray(ref(*c.args), dtype=float)) for c in book.cases]
+    variants = variants_of_size(exercise, size)
+    values = np.full((len(variants), data.size), np.nan)
+    status = np.full((len(variants), len(book.cases)), ABSENT, dtype=np.int8)
+    for v, variant in enumerate(variants):
+        for c, (case, exp, start) in enumerate(zip(book.cases, data.expected, data.starts)):
+            out = run_model(exercise, variant, case.args)
+            if isinstance(out, str):
+                status[v, c] = RAISED_CASE
+            elif out.shape == exp.shape:
+                status[v, c] = VALUE
+                values[v, start:start + exp.size] = out.ravel()
+    # a variant can be larger than the reference: give it tolerance for its own magnitude too
+    tol = data.flat_tol + 1e-4 * np.abs(np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0))
+    return VariantTable(variants, values, status, tol)
 
 
-def matches(observed: list, outputs: list, tols: list, *, ignore_raised: bool) -> bool:
-    """observed[i]: an array in the expected shape, RAISED, or None (not comparable: skip)."""
-    compared = 0
-    for got, want, tol in zip(observed, outputs, tols):
-        if got is None:
-            continue
-        if isinstance(got, str):
-            if ignore_raised:
-                continue
-            if not (isinstance(want, str) and want == RAISED):
-                return False
-        else:
-            if isinstance(want, str) or want.shape != got.shape:
-                return False
-            with np.errstate(invalid="ignore"):
-                if not np.all(np.abs(got - want) <= np.maximum(tol, exercise_rtol_floor(want, tol))):
-                    return False
-        compared += 1
-    return compared > 0
+def observed_layout(exercise: Exercise, observed: list) -> tuple[np.ndarray, np.ndarray]:
+    """observed[i]: an array in the expected shape, RAISED, or None (not comparable)."""
+    data = reference_data(exercise)
+    status = np.array([RAISED_CASE if isinstance(o, str) else ABSENT if o is None else VALUE for o in observed],
+                      dtype=np.int8)
+    return data.flatten([o if status[i] == VALUE else None for i, o in enumerate(observed)]), status
 
 
-def exercise_rtol_floor(want: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    # a variant can be larger than the reference; scale its tolerance by its own magnitude too
-    return tol + 1e-4 * np.abs(np.nan_to_num(want, nan=0.0, posinf=0.0, neginf=0.0))
+def first_match(exercise: Exercise, table: VariantTable, flat: np.ndarray, status: np.ndarray, *,
+                ignore_raised: bool) -> Variant | None:
+    if not table.variants:
+        return None
+    data = reference_data(exercise)
+    with np.errstate(invalid="ignore"):
+        elem_ok = (np.abs(flat - table.values) <= table.tol) | (flat == table.values)
+    values_ok = np.logical_and.reduceat(elem_ok, data.starts, axis=1) & (table.status == VALUE)
+    is_value, is_raised = status == VALUE, status == RAISED_CASE
+    ok = np.where(is_value, values_ok, True)
+    if not ignore_raised:
+        ok &= np.where(is_raised, table.status == RAISED_CASE, True)
+    compared = is_value.any() or (not ignore_raised and is_raised.any())
+    if not compared:
+        return None
+    hits = np.flatnonzero(ok.all(axis=1))
+    return table.variants[hits[0]] if hits.size else None
 
 
 def explain(exercise: Exercise, observed: list) -> tuple[Variant | None, bool]:
@@ -115,10 +137,10 @@ def explain(exercise: Exercise, observed: list) -> tuple[Variant | None, bool]:
     Returns (variant, raised_unexplained): when no variant reproduces the exceptions too, the
     simplest one that reproduces all returned values is reported and the exceptions left to `raises`.
     """
-    tols = case_tolerances(exercise)
+    flat, status = observed_layout(exercise, observed)
     for ignore_raised in (False, True):
         for size in range(0, exercise.max_combination + 1):
-            for variant, outputs in variant_outputs(exercise, size):
-                if matches(observed, outputs, tols, ignore_raised=ignore_raised):
-                    return variant, ignore_raised
+            found = first_match(exercise, variant_table(exercise, size), flat, status, ignore_raised=ignore_raised)
+            if found is not None:
+                return found, ignore_raised
     return None, False

@@ -12,7 +12,7 @@ import numpy as np
 
 from graders.engine import messages as M
 from graders.engine.cases import Case, CaseBook, case_book, complexity, generator_version, shrink_candidates
-from graders.engine.compare import Verdict, coerce, judge
+from graders.engine.compare import Verdict, coerce, judge, judge_book, reference_data
 from graders.engine.diagnose import RAISED, explain
 from graders.engine.exercise import Exercise
 from graders.engine.results import (
@@ -33,6 +33,7 @@ from graders.engine.values import NOT_RUN, Outcome, decode_outcome, format_array
 from graders.sandbox.launcher import Sandbox
 
 MAX_SHRINK_ROUNDS = 40
+SHRINK_CHUNK = 12
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,18 +153,21 @@ class CheckContext:
 def grade_source(exercise: Exercise, source: str, *, sandbox: Sandbox, submission: str = "") -> GradeReport:
     started = time.monotonic()
     book = case_book(exercise)
-    expected = expected_outputs(exercise)
+    data = reference_data(exercise)
+    expected = data.expected
     module = Path(exercise.stub).stem or exercise.name
     shrunk = None
+    sandbox.preload(book.digest, [c.args for c in book.cases])
     with sandbox.session(source=source, filename=f"{module}.py", module=module, function=exercise.function,
                          parameters=exercise.parameters) as session:
-        raw = session.call([list(c.args) for c in book.cases])
+        raw = session.call_preloaded(book.digest)
         outcomes = [decode_outcome(r, exercise.parameters) for r in raw[: len(book.cases)]]
         outcomes += [NOT_RUN] * (len(book.cases) - len(outcomes))
-        trials = [Trial(c, e, o, judge(exercise, c.args, e, o)) for c, e, o in zip(book.cases, expected, outcomes)]
-        failing = [t for t in trials if not t.verdict.ok and t.verdict.reason != "not_run"]
+        verdicts = judge_book(exercise, outcomes)
+        trials = [Trial(c, e, o, v) for c, e, o, v in zip(book.cases, expected, outcomes, verdicts)]
+        failing = [i for i, t in enumerate(trials) if not t.verdict.ok and t.verdict.reason != "not_run"]
         if failing and session.ended is None:
-            start = min(failing, key=lambda t: complexity(t.case.args))
+            start = trials[min(failing, key=lambda i: data.complexity[i])]
             shrunk = shrink(exercise, session, start)
     load = load_status(exercise, session, trials)
     end_detail = ended_detail(exercise, session.ended, trials, book)
@@ -208,16 +212,19 @@ def shrink(exercise: Exercise, session, trial: Trial) -> tuple[tuple[np.ndarray,
     ref = exercise.reference_function
     current, current_outcome = trial.case.args, trial.outcome
     for _ in range(MAX_SHRINK_ROUNDS):
-        candidates = shrink_candidates(exercise, current)
-        if not candidates or session.ended is not None:
-            break
-        raw = session.call([list(c) for c in candidates])
+        candidates = [c for c in shrink_candidates(exercise, current) if complexity(c) < complexity(current)]
         found = None
-        for args, r in zip(candidates, raw):
-            outcome = decode_outcome(r, exercise.parameters)
-            expected = np.asarray(ref(*args), dtype=float)
-            if not judge(exercise, args, expected, outcome).ok and complexity(args) < complexity(current):
-                found = (args, outcome)
+        # small chunks: the first simpler failing candidate is usually among the first few
+        for chunk_start in range(0, len(candidates), SHRINK_CHUNK):
+            if session.ended is not None:
+                break
+            chunk = candidates[chunk_start:chunk_start + SHRINK_CHUNK]
+            for args, r in zip(chunk, session.call([list(c) for c in chunk])):
+                outcome = decode_outcome(r, exercise.parameters)
+                if not judge(exercise, args, np.asarray(ref(*args), dtype=float), outcome).ok:
+                    found = (args, outcome)
+                    break
+            if found is not None:
                 break
         if found is None:
             break

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -68,15 +70,21 @@ def _str(obj, limit=500) -> str:
     return obj[:limit] if isinstance(obj, str) else ""
 
 
-def decode_array(obj) -> np.ndarray:
-    dtype = np.dtype(_str(obj.get("__nd__"), 20))
+@lru_cache(maxsize=64)
+def numeric_dtype(name: str) -> np.dtype:
+    dtype = np.dtype(name)
     if dtype.kind not in "biuf":
         raise ValueError("unsupported dtype")
+    return dtype
+
+
+def decode_array(obj) -> np.ndarray:
+    dtype = numeric_dtype(_str(obj.get("__nd__"), 20))
     shape = tuple(int(s) for s in obj.get("shape", ()))
-    if len(shape) > 8 or any(s < 0 for s in shape) or int(np.prod(shape)) > MAX_ELEMENTS:
+    if len(shape) > 8 or any(s < 0 for s in shape) or math.prod(shape) > MAX_ELEMENTS:
         raise ValueError("bad shape")
     data = base64.b64decode(_str(obj.get("data"), 16 * MAX_ELEMENTS), validate=True)
-    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+    return np.frombuffer(data, dtype=dtype).reshape(shape)
 
 
 def decode_value(obj) -> Value:
@@ -86,11 +94,11 @@ def decode_value(obj) -> Value:
     try:
         if kind == "ndarray":
             arr = decode_array(obj)
-            return Value("ndarray", type_name, arr.astype(float), str(arr.dtype), format_array(arr))
+            return Value("ndarray", type_name, arr.astype(float), arr.dtype.name)
         if kind == "scalar":
             number = obj.get("value")
             arr = np.array(float(number)) if isinstance(number, (int, float)) else None
-            return Value("scalar", type_name, arr, None, "" if arr is None else format_array(arr))
+            return Value("scalar", type_name, arr, None)
         if kind == "sequence":
             items = [decode_value(i) for i in obj.get("items", [])[:MAX_ELEMENTS]]
             return Value("sequence", type_name, _sequence_array(items), None, _sequence_text(type_name, items))

@@ -100,6 +100,7 @@ class Sandbox:
         self.proc: subprocess.Popen | None = None
         self._scratch: str | None = None
         self.info: dict = {}
+        self.preloaded: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Sandbox:
@@ -203,6 +204,7 @@ class Sandbox:
         return lines[-1] if lines else ""
 
     def stop(self) -> None:
+        self.preloaded = set()
         proc, self.proc = self.proc, None
         if proc is None:
             return
@@ -272,6 +274,16 @@ class Sandbox:
             self.stop()
             raise
 
+    def preload(self, key: str, cases) -> None:
+        """Send shared inputs once; every later session can call them by key (children inherit them)."""
+        if key in self.preloaded and self.proc is not None:
+            return
+        encoded = [[protocol.encode_array(a) for a in args] for args in cases]
+        reply = self.request({"op": "preload", "key": key, "cases": encoded})
+        if reply.get("event") != "preloaded":
+            raise SandboxError("the worker did not take the preloaded cases")
+        self.preloaded.add(key)
+
     def session(self, *, source: str, filename: str, module: str, function: str,
                 parameters: tuple[str, ...]) -> Session:
         return Session(self, source=source, filename=filename, module=module, function=function,
@@ -301,11 +313,17 @@ class Session:
 
     def call(self, calls: list[list]) -> list[dict]:
         """Run calls (each a list of numpy arrays); returns one raw result per call that completed."""
+        return self._call({"op": "call", "calls": [[protocol.encode_array(a) for a in args] for args in calls]})
+
+    def call_preloaded(self, key: str) -> list[dict]:
+        """Run every preloaded case of ``key`` (see Sandbox.preload)."""
+        return self._call({"op": "call", "book": key})
+
+    def _call(self, message: dict) -> list[dict]:
         if self.ended is not None or not self.loaded.get("ok"):
             return []
-        encoded = [[protocol.encode_array(a) for a in args] for args in calls]
         try:
-            reply = self.sandbox.request({"op": "call", "calls": encoded})
+            reply = self.sandbox.request(message)
         except SandboxError as exc:
             self.ended = {"reason": "worker_lost", "detail": str(exc)}
             return []

@@ -14,6 +14,8 @@ big-endian length and a UTF-8 JSON object. Arrays travel as {"__nd__": dtype, "s
 
 import base64
 import ctypes
+import gc
+import inspect  # imported here, once, so that each forked child does not pay for it
 import json
 import os
 import resource
@@ -24,8 +26,11 @@ import struct
 import sys
 import time
 import traceback
+import types
 
 import numpy as np
+
+PRELOADED = {}  # key -> list of argument lists, decoded once in the zygote
 
 MAX_FRAME = 64 * 1024 * 1024
 MAX_ITEMS = 100_000  # elements encoded from a returned value
@@ -79,8 +84,22 @@ def read_frame(fd):
     return _json_loads(read_exact(fd, size))
 
 
+def write_raw(fd, data):
+    buf = struct.pack(">I", _len(data)) + data
+    view = memoryview(buf)
+    while view:
+        n = _os_write(fd, view)
+        view = view[n:]
+
+
+def send(fd, kind, obj=None):
+    """Child -> zygote: a one-byte kind (L loaded, R result, D batch done) then JSON."""
+    write_raw(fd, kind + (b"" if obj is None else _json_dumps(obj, separators=(",", ":")).encode()))
+
+
 class FrameReader:
-    """Incremental frame parser for a non-blocking pipe (used by the zygote on the child's channel)."""
+    """Incremental frame parser for a non-blocking pipe (used by the zygote on the child's channel).
+    Frames stay raw bytes: the zygote relays results without decoding them."""
 
     def __init__(self):
         self.buf = bytearray()
@@ -96,11 +115,11 @@ class FrameReader:
                 return frames
             if _len(self.buf) < 4 + size:
                 break
-            try:
-                frames.append(_json_loads(bytes(self.buf[4 : 4 + size])))
-            except ValueError:
+            frame = bytes(self.buf[4 : 4 + size])
+            if not frame or frame[:1] not in (b"L", b"R", b"D"):
                 self.oversized = True  # garbage on the channel: treat like a protocol violation
                 return frames
+            frames.append(frame)
             del self.buf[: 4 + size]
         return frames
 
@@ -108,7 +127,7 @@ class FrameReader:
 # ---------------------------------------------------------------------------------------- encoding
 def encode_array(arr):
     return {
-        "__nd__": str(arr.dtype),
+        "__nd__": arr.dtype.str,
         "shape": list(arr.shape),
         "data": _b64encode(_tobytes(arr)).decode(),
     }
@@ -189,7 +208,7 @@ def child_main(req, scratch, chan_in, chan_out):
         fh.write(req["source"])
     sys.path[:0] = [scratch]
     sys.argv = [filename]
-    write_frame(chan_out, load_module(req, filename))
+    send(chan_out, b"L", load_module(req, filename))
     fn = getattr(sys.modules.get(req["module"]), req["function"], None)
     while True:
         try:
@@ -198,17 +217,18 @@ def child_main(req, scratch, chan_in, chan_out):
             break
         if msg.get("op") != "call":
             break
-        for index, args in enumerate(msg["calls"]):
-            write_frame(chan_out, {"event": "result", "index": index, "result": run_call(fn, req, args, filename)})
+        if "book" in msg:  # the shared cases, decoded once in the zygote before it forked us
+            calls = [[a.copy() for a in args] for args in PRELOADED[msg["book"]]]
+        else:
+            calls = [[decode_array(a) for a in args] for args in msg["calls"]]
+        for args in calls:
+            send(chan_out, b"R", run_call(fn, req, args, filename))
         flush_std()
-        write_frame(chan_out, {"event": "batch_done"})
+        send(chan_out, b"D")
     flush_std()
 
 
 def load_module(req, filename):
-    import inspect
-    import types
-
     try:
         code = compile(req["source"], filename, "exec")
     except (SyntaxError, ValueError) as exc:
@@ -244,16 +264,13 @@ def load_module(req, filename):
 
 
 def safe_signature(fn):
-    import inspect
-
     try:
         return str(inspect.signature(fn))[:300]
     except (TypeError, ValueError):
         return "(?)"
 
 
-def run_call(fn, req, encoded_args, filename):
-    args = [decode_array(a) for a in encoded_args]
+def run_call(fn, req, args, filename):
     pristine = [_tobytes(a) for a in args]
     try:
         value = fn(*args)
@@ -325,13 +342,10 @@ class Zygote:
                 os.dup2(devnull, 0)
                 os.dup2(out_w, 1)
                 os.dup2(err_w, 2)
-                keep = {to_child_r, from_child_w}
-                for fd in range(3, 1024):
-                    if fd not in keep:
-                        try:
-                            os.close(fd)
-                        except OSError:
-                            pass
+                low, high = sorted((to_child_r, from_child_w))
+                os.closerange(3, low)
+                os.closerange(low + 1, high)
+                os.closerange(high + 1, 65536)
                 sys.stdin = open(0, closefd=False)
                 sys.stdout = open(1, "w", buffering=1, closefd=False)
                 sys.stderr = open(2, "w", buffering=1, closefd=False)
@@ -354,29 +368,34 @@ class Zygote:
             "captured": {"stdout": bytearray(), "stderr": bytearray()}, "totals": {"stdout": 0, "stderr": 0},
             "ended": None,
         }
-        frame = self.wait_for(lambda f: f.get("event") == "loaded")
+        frame = self.wait_for(lambda f: f[:1] == b"L")
         if frame is None:
             return {"event": "loaded", "ok": False, "ended": self.session["ended"]}
-        return frame
+        reply = _json_loads(frame[1:])
+        reply["event"] = "loaded"
+        return reply
 
-    def call(self, calls):
+    def call(self, msg):
+        """Relay one batch of calls; returns the reply as raw JSON bytes (results are not re-parsed)."""
         s = self.session
         if s is None or s["ended"] is not None:
-            return {"event": "results", "results": [], "ended": s and s["ended"]}
+            return _json_dumps({"event": "results", "results": [], "ended": s and s["ended"]}).encode()
         try:
-            write_frame(s["to_child"], {"op": "call", "calls": calls})
+            write_frame(s["to_child"], msg)
         except OSError:
             pass  # the child is gone; wait_for() reports how it ended
+        expected = len(PRELOADED.get(msg.get("book"), ())) if "book" in msg else len(msg.get("calls", ()))
         results = []
 
         def collect(frame):
-            if frame.get("event") == "result":
-                results.append(frame["result"])
+            if frame[:1] == b"R":
+                results.append(frame[1:])
                 return False
-            return frame.get("event") == "batch_done"
+            return frame[:1] == b"D"
 
         done = self.wait_for(collect)
-        return {"event": "results", "results": results[: len(calls)], "ended": None if done else s["ended"]}
+        ended = _json_dumps(None if done else s["ended"]).encode()
+        return b'{"event":"results","ended":' + ended + b',"results":[' + b",".join(results[:expected]) + b"]}"
 
     def close(self):
         s = self.session
@@ -570,6 +589,7 @@ def main():
     except (OSError, AttributeError):
         pass
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    gc.freeze()  # forked children then do not copy-on-write every object when the collector runs
     scratch_root = sys.argv[1] if len(sys.argv) > 1 else "/tmp"
     zygote = Zygote(scratch_root, scratch_root)
     zygote.wipe()
@@ -591,7 +611,11 @@ def main():
                 zygote.close()
             reply = zygote.open(msg)
         elif op == "call":
-            reply = zygote.call(msg["calls"])
+            write_raw(proto_out, zygote.call(msg))
+            continue
+        elif op == "preload":
+            PRELOADED[msg["key"]] = [[decode_array(a) for a in args] for args in msg["cases"]]
+            reply = {"event": "preloaded", "key": msg["key"]}
         elif op == "close":
             reply = zygote.close()
         elif op == "exit":
