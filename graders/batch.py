@@ -123,8 +123,19 @@ def _grade_one(learner: str, path: str, out_dir: str) -> dict:
             sandbox.stop()
             data = grader_error_result(exercise, f"{type(exc).__name__}: {exc}")
     data.update(learner=learner, path=path, content_hash=digest)
+    write_feedback(Path(out_dir), data)
     write_atomic(Path(out_dir) / RESULTS / f"{safe_name(learner)}.json", json.dumps(data, indent=1))
     return {"learner": learner, "score": data["score"], "diagnoses": data["diagnoses"]}
+
+
+def write_feedback(out: Path, data: dict) -> None:
+    """feedback/<learner>.md and .html: what the learner reads (written next to the result)."""
+    from graders.report.html import feedback_html
+    from graders.report.text import render_text
+
+    name = safe_name(data["learner"])
+    write_atomic(out / "feedback" / f"{name}.md", render_text(data, markdown=True))
+    write_atomic(out / "feedback" / f"{name}.html", feedback_html(data))
 
 
 def unreadable_result(exercise: Exercise, error: str) -> dict:
@@ -244,6 +255,7 @@ def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits,
 def record_failure(exercise: Exercise, entry: Entry, out: Path, exc: BaseException) -> None:
     data = grader_error_result(exercise, f"{type(exc).__name__}: {exc}")
     data.update(learner=entry.learner, path=str(entry.path), content_hash="")
+    write_feedback(out, data)
     write_atomic(out / RESULTS / f"{safe_name(entry.learner)}.json", json.dumps(data, indent=1))
 
 

@@ -8,9 +8,13 @@ digest of all cases is recorded in every report.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import hypothesis
 import numpy as np
@@ -92,12 +96,62 @@ def case_key(args: tuple[np.ndarray, ...]) -> bytes:
 
 @cache
 def case_book(exercise: Exercise) -> CaseBook:
+    """The shared cases, drawn once per exercise version (and kept in an on-disk cache, since drawing
+    takes seconds; the cache is keyed by everything that could change the draw)."""
+    path = cache_path(exercise)
+    if path is not None:
+        cached = load_book(path)
+        if cached is not None:
+            return cached
     cases = [Case("examples", i, as_args(e.args), e.label) for i, e in enumerate(exercise.examples)]
     for offset, case_set in enumerate(exercise.case_sets):
         for i, args in enumerate(draw(case_set.strategy, case_set.count, exercise.seed + offset)):
             cases.append(Case(case_set.name, i, args))
-    digest = hashlib.sha256(b"".join(case_key(c.args) for c in cases)).hexdigest()[:16]
-    return CaseBook(tuple(cases), digest)
+    book = CaseBook(tuple(cases), book_digest(cases))
+    if path is not None:
+        save_book(path, book)
+    return book
+
+
+def book_digest(cases) -> str:
+    return hashlib.sha256(b"".join(case_key(c.args) for c in cases)).hexdigest()[:16]
+
+
+def cache_path(exercise: Exercise) -> Path | None:
+    if os.environ.get("GRADEKIT_NO_CACHE"):
+        return None
+    root = Path(os.environ.get("GRADEKIT_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gradekit")
+    module = sys.modules.get(exercise.model.__module__)
+    sources = sorted(Path(module.__file__).parent.glob("*.py")) if module and module.__file__ else []
+    h = hashlib.sha256(f"{exercise.name}|{exercise.version}|{exercise.seed}|{generator_version()}".encode())
+    for source in sources:
+        h.update(source.read_bytes())
+    return root / f"cases-{exercise.name}-{h.hexdigest()[:20]}.npz"
+
+
+def save_book(path: Path, book: CaseBook) -> None:
+    arrays = {f"c{i}_{j}": a for i, c in enumerate(book.cases) for j, a in enumerate(c.args)}
+    meta = json.dumps({"digest": book.digest, "cases": [[c.set_name, c.index, c.label, len(c.args)] for c in book.cases]})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, __meta__=np.array(meta), **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the drawing time
+
+
+def load_book(path: Path) -> CaseBook | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["__meta__"]))
+            cases = tuple(Case(name, index, tuple(data[f"c{i}_{j}"] for j in range(n)), label)
+                          for i, (name, index, label, n) in enumerate(meta["cases"]))
+    except Exception:  # noqa: BLE001 - any damage (truncated zip, wrong keys) means: draw again
+        return None
+    if book_digest(cases) != meta["digest"]:
+        return None
+    return CaseBook(cases, meta["digest"])
 
 
 def generator_version() -> str:

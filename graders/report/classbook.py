@@ -11,14 +11,13 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from graders.report.html import feedback_html, page
-from graders.report.text import render_text
+from graders.report.html import page
 
 TOP_COUNTEREXAMPLES = 10
 
 
 def write_class_outputs(exercise, entries, out: Path) -> dict:
-    from graders.batch import iter_results, safe_name, write_atomic
+    from graders.batch import iter_results, safe_name, write_atomic, write_feedback
 
     feedback_dir = out / "feedback"
     feedback_dir.mkdir(parents=True, exist_ok=True)
@@ -38,8 +37,8 @@ def write_class_outputs(exercise, entries, out: Path) -> dict:
         for i, data in enumerate(iter_results(entries, out)):
             learner = data["learner"]
             name = safe_name(learner)
-            write_atomic(feedback_dir / f"{name}.md", render_text(data, markdown=True))
-            write_atomic(feedback_dir / f"{name}.html", feedback_html(data))
+            if not (feedback_dir / f"{name}.html").exists():  # written by the grading worker; restore if deleted
+                write_feedback(out, data)
             by_check = {c["name"]: c["score"] for c in data["checks"]}
             writer.writerow([learner, data["score"], data["max_score"], ";".join(data["diagnoses"]),
                              *(by_check.get(n, 0) for n in check_names)])
