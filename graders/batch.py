@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing.util
 import os
 import re
 import sys
@@ -83,8 +84,12 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def content_hash(exercise: Exercise, source: str | None, error: str | None) -> str:
+def content_hash(exercise: Exercise, source: str | None, error: str | None, path: Path | str = "") -> str:
+    """Identifies what was graded; an unreadable submission's error is hashed without its location,
+    so that a copied or moved class directory is still recognised as unchanged."""
     h = hashlib.sha256(f"{exercise.name}\0{exercise.version}\0{exercise.seed}\0".encode())
+    if source is None and path:
+        error = (error or "").replace(str(path), "<submission>")
     h.update((source if source is not None else f"unreadable:{error}").encode())
     return h.hexdigest()
 
@@ -97,7 +102,9 @@ def _init_worker(exercise_name: str, limits: Limits, isolation: str) -> None:
     from graders import exercises
 
     _STATE["exercise"] = exercises.get(exercise_name)
-    _STATE["sandbox"] = Sandbox(limits=limits, isolation=isolation)
+    _STATE["sandbox"] = sandbox = Sandbox(limits=limits, isolation=isolation)
+    # Pool processes leave through multiprocessing's exit hook, not atexit: stop the worker there.
+    multiprocessing.util.Finalize(None, sandbox.stop, exitpriority=10)
 
 
 def _grade_one(learner: str, path: str, out_dir: str) -> dict:
@@ -112,7 +119,7 @@ def _grade_one(learner: str, path: str, out_dir: str) -> dict:
         source, error = submission.source, None
     except SubmissionError as exc:
         source, error = None, str(exc)
-    digest = content_hash(exercise, source, error)
+    digest = content_hash(exercise, source, error, path)
     if source is None:
         data = unreadable_result(exercise, error)
     else:
@@ -181,7 +188,7 @@ def is_current(out: Path, entry: Entry, exercise: Exercise) -> bool:
         submission = load(entry.path, Path(exercise.stub).stem)
         digest = content_hash(exercise, submission.source, None)
     except SubmissionError as exc:
-        digest = content_hash(exercise, None, str(exc))
+        digest = content_hash(exercise, None, str(exc), entry.path)
     return saved == digest
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -55,8 +56,13 @@ apt-get install -y --no-install-recommends bubblewrap util-linux mount \\
 python3 -m pip install {requirements} \\
   || python3 -m pip install --break-system-packages {requirements}
 python3 -c "import numpy, hypothesis" || {{ echo "gradekit: numpy/hypothesis missing: the autograder cannot run"; exit 1; }}
+# Draw the exercise's cases once now (kept in ~/.cache/gradekit) rather than once per submission.
+cd "$(dirname "$0")" && python3 -B -c "{warm}" \\
+  || echo "gradekit: warning: could not pre-draw the cases; each submission will draw them"
 """
 
+WARM_CASES = ("from graders import exercises; from graders.engine.cases import case_book; "
+              "case_book(exercises.get('{name}'))")
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # gradekit: Gradescope runs this once per submission. The learner's file is only read and sent to the
 # sandboxed worker; results/results.json is written by the grader after grading, atomically.
@@ -64,12 +70,11 @@ ROOT="${{{env}:-{default}}}"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
 rm -f "$RESULTS"
-cd "$ROOT/source" || exit 1
-python3 -B -m graders.gradescope "$ROOT"
+(cd "$ROOT/source" && exec python3 -B -m graders.gradescope "$ROOT")
 status=$?
 if [ ! -s "$RESULTS" ]; then
   # the grader could not even start (e.g. numpy missing): say so instead of leaving no results
-  printf '%s\\n' '{fallback}' > "$RESULTS"
+  printf '%s\\n' {fallback} > "$RESULTS"
 fi
 exit $status
 """
@@ -140,9 +145,10 @@ def bundle_files(exercise: Exercise, *, limits: Limits, isolation: str) -> list[
     requirements = " ".join(f'"{r}"' for r in GRADER_REQUIREMENTS)
     fallback = json.dumps({"score": 0, "output": INTERNAL_ERROR, "tests": [], "stdout_visibility": "hidden"})
     files = [
-        ("setup.sh", SETUP_SH.format(requirements=requirements).encode(), 0o755),
-        ("run_autograder", RUN_AUTOGRADER.format(env=ROOT_ENV, default=DEFAULT_ROOT, fallback=fallback).encode(),
+        ("setup.sh", SETUP_SH.format(requirements=requirements, warm=WARM_CASES.format(name=exercise.name)).encode(),
          0o755),
+        ("run_autograder", RUN_AUTOGRADER.format(env=ROOT_ENV, default=DEFAULT_ROOT,
+                                                 fallback=shlex.quote(fallback)).encode(), 0o755),
         (CONFIG_NAME, (json.dumps(config_for(exercise, limits=limits, isolation=isolation), indent=2) + "\n").encode(),
          0o644),
     ]
@@ -246,7 +252,9 @@ def defines_function(path: Path, exercise: Exercise) -> bool:
 
 def find_submission(directory: Path, exercise: Exercise) -> Path:
     """The one file to grade. SubmissionError (learner-facing message) when there is none or no clear one."""
-    files = sorted(p for p in directory.rglob("*") if p.is_file() and not _skipped(p.relative_to(directory)))
+    inside = directory.resolve()
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and not p.is_symlink()  # never a link to the
+                   and p.resolve().is_relative_to(inside) and not _skipped(p.relative_to(directory)))  # reference
     candidates = [p for p in files if p.suffix in SUFFIXES]
     if not candidates:
         found = ", ".join(p.relative_to(directory).as_posix() for p in files[:5]) or "no files"
@@ -280,6 +288,8 @@ def grade_submission(directory: Path, exercise: Exercise, config: dict, started:
         submission = load(path, Path(exercise.stub).stem)
     except SubmissionError as exc:
         message = str(exc).replace(str(directory) + os.sep, "")
+        if rel is not None:  # the file was found but cannot be read (e.g. a broken notebook)
+            message += f". Fix it and submit again. {wanted(exercise)}"
         print(f"gradekit: not graded: {message}")
         return not_graded_results(exercise, message, time.monotonic() - started, submission=rel), 0
     limits = Limits(time=float(config["time_limit"]), memory=int(config["memory_limit"]))
@@ -290,8 +300,9 @@ def grade_submission(directory: Path, exercise: Exercise, config: dict, started:
         print(f"gradekit: error: cannot start the sandbox: {exc}")
         return not_graded_results(exercise, SANDBOX_FAILED, time.monotonic() - started, submission=rel,
                                   code="sandbox_failed"), 1
-    if sandbox.warning:
-        print(f"gradekit: warning: {sandbox.warning}")
+    if sandbox.warning or sandbox.mode != "bwrap":
+        print(f"gradekit: warning: {sandbox.warning or 'isolation none: the submission runs without the sandbox'}"
+              " (the learner's code can reach this container's files; build with --require-sandbox to refuse)")
     with sandbox:
         report = grade_source(exercise, submission.source, sandbox=sandbox, submission=rel)
     # the sandbox is stopped (every process the submission started is gone) before results.json is written

@@ -7,13 +7,19 @@ check's points, so partial credit shows in nbgrader's gradebook.
 
 How a test cell grades: the kernel that runs the notebook is the learner's process, so the reference never
 enters it. The first test cell collects the code cells the kernel has run (IPython's raw input history,
-minus the test cells), writes them to a temporary notebook and runs ``python -I -m graders grade ... --json``
-in a separate process; the grader runs the learner's code in its sandboxed worker. The JSON report is cached
+minus the test cells), writes them to a temporary notebook and runs ``python -m graders grade ... --json``
+in a separate process, in that fresh temporary directory (so nothing next to the notebook can shadow the
+grader's modules); the grader runs the learner's code in its sandboxed worker. The JSON report is cached
 in the kernel per version of the code, and every test cell raises AssertionError with its check's feedback
 when that check failed. The test cells capture stderr, so a learner's warnings or debug prints never zero
 a cell (nbgrader scores any stderr output in a graded cell as 0), and they never show reference code.
 
-Not tamper-proof: learner code runs in the same kernel as the test cells and can replace what they call.
+The grader is the kernel's own Python (``sys.executable``) unless ``GRADEKIT_PYTHON`` names another one.
+The test cells are guarded by ``if __name__ == "__main__"``, so they are inert when gradekit itself loads a
+submitted notebook as a module (``grade``/``batch``): only the learner's code is graded there.
+
+Not tamper-proof: learner code runs in the same kernel as the test cells (and, under ``nbgrader
+autograde``, unsandboxed, as the instructor) and can replace what they call or read files.
 ``gradekit batch COURSE_DIR/submitted --exercise NAME`` grades the same notebooks sandboxed, tamper-proof.
 """
 
@@ -62,7 +68,8 @@ def _gradekit_check(check, summary=False):
     if shell is None:
         return False, "run this notebook in a Jupyter kernel: the tests grade the code cells it ran"
     cells = [c for c in shell.history_manager.input_hist_raw if c.strip() and {marker!r} not in c]
-    key = hashlib.sha256("\\0".join(cells).encode()).hexdigest()
+    python = os.environ.get("GRADEKIT_PYTHON") or sys.executable
+    key = hashlib.sha256("\\0".join([python, *cells]).encode()).hexdigest()
     cache = globals().setdefault("_gradekit_reports", {{}})
     if key not in cache:
         with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings(), \\
@@ -73,9 +80,7 @@ def _gradekit_check(check, summary=False):
                 json.dump({{"nbformat": 4, "nbformat_minor": 5, "metadata": {{}}, "cells": [
                     {{"cell_type": "code", "metadata": {{}}, "source": c, "outputs": [], "execution_count": None}}
                     for c in cells]}}, fh)
-            python = os.environ.get("GRADEKIT_PYTHON") or sys.executable
-            command = [python, "-I", "-m", "graders", "grade", path, "--exercise", {exercise!r}, "--json",
-                       *{options!r}]
+            command = [python, "-m", "graders", "grade", path, "--exercise", {exercise!r}, "--json", *{options!r}]
             try:
                 done = subprocess.run(command, cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True,
                                       text=True, timeout={timeout})
@@ -124,9 +129,12 @@ def _gradekit_check(check, summary=False):
 
 '''
 
+# The `if` keeps the cell inert when gradekit itself loads the notebook as a module (`gradekit grade` or
+# `batch` on nbgrader's submitted/ folders): there __name__ is the exercise's module name.
 TEST_CELL = '''\
-_gradekit_ok, _gradekit_why = _gradekit_check({check!r}{summary})
-assert _gradekit_ok, _gradekit_why
+if __name__ == "__main__":
+    _gradekit_ok, _gradekit_why = _gradekit_check({check!r}{summary})
+    assert _gradekit_ok, _gradekit_why
 '''
 
 

@@ -129,6 +129,18 @@ def test_forced_regrade_is_identical(mixed_class, graded, tmp_path):
         assert a == b, first.name
 
 
+def test_regrade_without_bwrap_is_identical_too(tmp_path):
+    """The fallback sandbox scratch directory is random; nothing graded may depend on it."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for out in (first, second):
+        batch(DEMO, out, "--isolation", "none", "--jobs", "1")
+    for a_path in sorted((first / "results").glob("*.json")):
+        a, b = (json.loads(p.read_text()) for p in (a_path, second / "results" / a_path.name))
+        for data in (a, b):
+            data.pop("elapsed")
+        assert a == b, a_path.name
+
+
 def test_interrupted_batch_resumes_without_regrading(tmp_path):
     subs = tmp_path / "class"
     subs.mkdir()

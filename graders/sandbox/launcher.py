@@ -121,9 +121,10 @@ class Sandbox:
             if self.requested == "auto":
                 self.warning = ("bubblewrap (bwrap) not found: submissions run with rlimits and process "
                                 "cleanup only, not isolated from the filesystem or network")
-        self._scratch = tempfile.mkdtemp(prefix="gradekit-scratch-")
+        # One private directory holds the worker's source and the scratch space; stop() removes it.
+        self._scratch = tempfile.mkdtemp(prefix="gradekit-sandbox-")
         os.chmod(self._scratch, 0o700)
-        worker = os.path.join(tempfile.mkdtemp(prefix="gradekit-worker-"), "worker.py")
+        worker = os.path.join(self._scratch, "worker.py")
         Path(worker).write_text(WORKER_SOURCE, encoding="utf-8")
         self._spawn([sys.executable, "-I", "-B", worker, self._scratch], pass_fds=())
         self.mode = "none"
