@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import shutil
 import sys
@@ -247,7 +246,7 @@ def defines_function(path: Path, exercise: Exercise) -> bool:
         source = load(path).source
     except SubmissionError:
         return False
-    return re.search(rf"^\s*def\s+{re.escape(exercise.function)}\s*\(", source, re.M) is not None
+    return exercise.declared_in(source)
 
 
 def find_submission(directory: Path, exercise: Exercise) -> Path:

@@ -41,8 +41,21 @@ class CaseBook:
         return [c for c in self.cases if c.set_name == name]
 
 
-def as_args(raw) -> tuple[np.ndarray, ...]:
-    return tuple(np.array(a, dtype=float) for a in raw)
+Arg = "np.ndarray | bool | int | float | None"  # an argument: a float array, or a plain Python value
+
+
+def as_arg(a):
+    if a is None or isinstance(a, (bool, int, float)):
+        return a
+    return np.array(a, dtype=float)
+
+
+def as_args(raw) -> tuple:
+    return tuple(as_arg(a) for a in raw)
+
+
+def arrays_of(args) -> list[np.ndarray]:
+    return [a for a in args if isinstance(a, np.ndarray)]
 
 
 @contextmanager
@@ -86,9 +99,12 @@ def draw(strategy, count: int, seed: int) -> list[tuple[np.ndarray, ...]]:
     return drawn
 
 
-def case_key(args: tuple[np.ndarray, ...]) -> bytes:
+def case_key(args) -> bytes:
     h = hashlib.sha256()
     for a in args:
+        if not isinstance(a, np.ndarray):
+            h.update(f"py:{a!r};".encode())
+            continue
         h.update(repr(a.shape).encode())
         h.update(np.ascontiguousarray(a, dtype=float).tobytes())
     return h.digest()
@@ -130,8 +146,10 @@ def cache_path(exercise: Exercise) -> Path | None:
 
 
 def save_book(path: Path, book: CaseBook) -> None:
-    arrays = {f"c{i}_{j}": a for i, c in enumerate(book.cases) for j, a in enumerate(c.args)}
-    meta = json.dumps({"digest": book.digest, "cases": [[c.set_name, c.index, c.label, len(c.args)] for c in book.cases]})
+    arrays = {f"c{i}_{j}": a for i, c in enumerate(book.cases) for j, a in enumerate(c.args) if isinstance(a, np.ndarray)}
+    plain = [{str(j): a for j, a in enumerate(c.args) if not isinstance(a, np.ndarray)} for c in book.cases]
+    meta = json.dumps({"digest": book.digest, "plain": plain,
+                       "cases": [[c.set_name, c.index, c.label, len(c.args)] for c in book.cases]})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
@@ -145,7 +163,9 @@ def load_book(path: Path) -> CaseBook | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["__meta__"]))
-            cases = tuple(Case(name, index, tuple(data[f"c{i}_{j}"] for j in range(n)), label)
+            plain = meta["plain"]
+            cases = tuple(Case(name, index, tuple(plain[i][str(j)] if str(j) in plain[i] else data[f"c{i}_{j}"]
+                                                  for j in range(n)), label)
                           for i, (name, index, label, n) in enumerate(meta["cases"]))
     except Exception:  # noqa: BLE001 - any damage (truncated zip, wrong keys) means: draw again
         return None
@@ -159,29 +179,30 @@ def generator_version() -> str:
 
 
 # ------------------------------------------------------------------------------------- shrinking
-def complexity(args: tuple[np.ndarray, ...]) -> tuple:
+def complexity(args) -> tuple:
     """Smaller is simpler: fewer elements, more zeros, more integers, smaller magnitudes."""
-    flat = np.concatenate([a.ravel() for a in args]) if args else np.zeros(0)
+    arrays = arrays_of(args)
+    flat = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
     return (int(flat.size), int(np.count_nonzero(flat)), int(np.count_nonzero(flat != np.round(flat))),
             float(np.abs(flat).sum()))
 
 
 def shrink_candidates(exercise: Exercise, args: tuple[np.ndarray, ...], limit: int = 160):
     """Simpler variants of a case, most aggressive first: drop a dimension index, zero, round, halve."""
-    sizes: dict[str, int] = {}
-    for name, arr in zip(exercise.parameters, args):
-        for symbol, size in zip(exercise.dims[name], arr.shape):
-            sizes[symbol] = size
-    out: list[tuple[np.ndarray, ...]] = []
+    sizes = exercise.sizes(args)
+    out: list[tuple] = []
     for symbol, size in sizes.items():
-        if size <= 1:
+        if size <= 1 or symbol in exercise.fixed_dims:
             continue
         for i in range(size):
-            out.append(tuple(_delete(a, exercise.dims[name], symbol, i) for name, a in zip(exercise.parameters, args)))
-    for k, arr in enumerate(args):
-        if np.any(arr != 0):
-            out.append(_replace(args, k, np.zeros_like(arr)))
-    for k, arr in enumerate(args):
+            out.append(tuple(_delete(a, exercise.dims.get(name, ()), symbol, i)
+                             for name, a in zip(exercise.parameters, args)))
+    array_positions = [k for k, a in enumerate(args) if isinstance(a, np.ndarray)]
+    for k in array_positions:
+        if np.any(args[k] != 0):
+            out.append(_replace(args, k, np.zeros_like(args[k])))
+    for k in array_positions:
+        arr = args[k]
         for idx in zip(*np.nonzero(arr)):
             v = float(arr[idx])
             for simpler in _simpler_numbers(v):
@@ -204,7 +225,9 @@ def _simpler_numbers(v: float) -> list[float]:
     return [o for o in dict.fromkeys(options) if o != v]
 
 
-def _delete(arr: np.ndarray, dims: tuple[str, ...], symbol: str, index: int) -> np.ndarray:
+def _delete(arr, dims: tuple[str, ...], symbol: str, index: int):
+    if not isinstance(arr, np.ndarray):
+        return arr
     for axis, s in enumerate(dims):
         if s == symbol:
             arr = np.delete(arr, index, axis=axis)

@@ -3,10 +3,16 @@
 The tolerance of each element is ``rtol * scale + atol`` where ``scale`` is the magnitude of the terms
 summed to produce it (the exercise's ``tolerance_scale``), so a float32 or loop-based computation of a
 large sum is judged by its own rounding, not by a fixed absolute bar.
+
+Every case's expectation is laid out as one flat float vector (its "slot"): a single returned array,
+the concatenation of a returned tuple's arrays, or, where the reference raises by design, NaNs the
+size of the output it would have had. Whole submissions, and every catalog variant, are then judged
+with a few vectorized operations.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -14,61 +20,168 @@ import numpy as np
 
 from graders.engine.cases import case_book, complexity
 from graders.engine.exercise import Exercise
-from graders.engine.values import Outcome, Value
+from graders.engine.values import Outcome, Value, format_array
 
 
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
-    reason: str  # ok | raised | not_run | not_an_array | wrong_shape | wrong_dtype | non_finite | values
+    # ok | raised | not_run | not_an_array | wrong_shape | wrong_dtype | non_finite | values
+    # | should_raise (returned where an error was expected) | wrong_error (raised the wrong kind)
+    reason: str
     max_error: float = 0.0
     where: tuple[int, ...] | None = None
+    part: str = ""  # which element of a returned tuple is at fault
 
 
-def tolerance(exercise: Exercise, args, expected: np.ndarray) -> np.ndarray:
+STRUCTURAL_REASONS = ("not_an_array", "wrong_shape", "wrong_dtype")
+
+
+@dataclass(frozen=True, eq=False)
+class Expected:
+    """What the reference did on one case: returned these arrays (``parts``), or raised ``raises``."""
+
+    shapes: tuple[tuple[int, ...], ...]
+    parts: tuple[np.ndarray, ...] = ()
+    raises: str | None = None
+    message: str = ""
+
+    @property
+    def size(self) -> int:
+        return max(1, sum(math.prod(s) for s in self.shapes))
+
+    @property
+    def flat(self) -> np.ndarray:
+        if self.raises is not None:
+            return np.full(self.size, np.nan)
+        return np.concatenate([p.ravel() for p in self.parts]) if self.parts else np.zeros(0)
+
+    def show(self, names: tuple[str, ...] = ()) -> str:
+        if self.raises is not None:
+            return f"a {self.raises} to be raised"
+        return show_parts(self.parts, names)
+
+
+def show_parts(parts, names: tuple[str, ...]) -> str:
+    if not names:
+        return format_array(parts[0])
+    return "(" + ", ".join(f"{n}={format_array(p)}" for n, p in zip(names, parts)) + ")"
+
+
+def split_output(exercise: Exercise, out) -> tuple[np.ndarray, ...]:
+    """The reference's (or a model variant's) return value as float arrays, one per part."""
+    if exercise.output_parts:
+        if not isinstance(out, (tuple, list)) or len(out) != len(exercise.output_parts):
+            raise TypeError(f"{exercise.name}: expected a tuple of {len(exercise.output_parts)} arrays")
+        return tuple(np.asarray(p, dtype=float) for p in out)
+    return (np.asarray(out, dtype=float),)
+
+
+def expected_of(exercise: Exercise, args, function=None) -> Expected:
+    """Run the reference (grader process only). Errors it raises by design become expectations."""
+    function = function or exercise.reference_function
+    try:
+        with np.errstate(all="ignore"):
+            out = function(*args)
+    except Exception as exc:
+        if type(exc).__name__ not in exercise.expected_errors:
+            raise
+        return Expected(exercise.output_shapes(args), raises=type(exc).__name__, message=str(exc))
+    parts = split_output(exercise, out)
+    return Expected(tuple(p.shape for p in parts), parts)
+
+
+def tolerance(exercise: Exercise, args, expected: Expected) -> np.ndarray:
+    if expected.raises is not None:
+        return np.zeros(expected.size)
+    magnitude = np.abs(expected.flat)
     if exercise.tolerance_scale is not None:
-        scale = np.asarray(exercise.tolerance_scale(*args), dtype=float)
+        scale = exercise.tolerance_scale(*args)
+        parts = scale if exercise.output_parts else (scale,)
+        scale = np.concatenate([np.broadcast_to(np.asarray(s, dtype=float), p.shape).ravel()
+                                for s, p in zip(parts, expected.parts)])
     else:
-        scale = np.abs(expected)
-    return exercise.rtol * np.maximum(scale, np.abs(expected)) + exercise.atol
+        scale = magnitude
+    return exercise.rtol * np.maximum(scale, magnitude) + exercise.atol
 
 
-def values_close(got: np.ndarray, expected: np.ndarray, tol: np.ndarray) -> bool:
-    with np.errstate(invalid="ignore"):
-        return bool(np.all(np.abs(got - expected) <= tol))
+def _is_float_array(value: Value | None) -> bool:
+    return value is not None and value.kind == "ndarray" and value.dtype is not None and np.dtype(value.dtype).kind == "f"
 
 
-def coerce(value: Value | None, shape: tuple[int, ...]) -> np.ndarray | None:
-    """The returned numbers in the expected shape, if there are exactly that many."""
-    if value is None or value.array is None:
+def returned_parts(exercise: Exercise, value: Value | None) -> tuple[Value, ...] | None:
+    """The learner's returned value split like the reference's output; None if it is not a tuple of
+    the right length (for a tuple-returning exercise)."""
+    if not exercise.output_parts:
+        return (value,) if value is not None else None
+    if value is None or value.kind != "sequence" or len(value.items) != len(exercise.output_parts):
         return None
-    arr = value.array
-    if arr.size != int(np.prod(shape)):
+    return value.items
+
+
+def structure_verdict(exercise: Exercise, value: Value | None, expected: Expected) -> tuple[np.ndarray | None, Verdict | None]:
+    """The learner's numbers as a flat vector when type, shape and dtype are right; else the verdict."""
+    parts = returned_parts(exercise, value)
+    if parts is None:
+        return None, Verdict(False, "not_an_array")
+    names = exercise.part_names or ("",)
+    for name, part, shape in zip(names, parts, expected.shapes):
+        if part.kind != "ndarray":
+            return None, Verdict(False, "not_an_array", part=name)
+        if part.shape != shape:
+            return None, Verdict(False, "wrong_shape", part=name)
+        if not _is_float_array(part):
+            return None, Verdict(False, "wrong_dtype", part=name)
+    if len(parts) == 1:
+        return parts[0].array.ravel(), None
+    return np.concatenate([p.array.ravel() for p in parts]), None
+
+
+def coerce(exercise: Exercise, value: Value | None, expected: Expected) -> np.ndarray | None:
+    """The returned numbers as a flat vector in the expected layout, whatever their container or shape,
+    if every part holds exactly the expected number of numbers (so a (3, 1) result is still compared)."""
+    parts = returned_parts(exercise, value)
+    if parts is None:
         return None
-    return arr.reshape(shape)
+    flats = []
+    for part, shape in zip(parts, expected.shapes):
+        if part is None or part.array is None or part.array.size != math.prod(shape):
+            return None
+        flats.append(part.array.ravel())
+    return flats[0] if len(flats) == 1 else np.concatenate(flats)
 
 
-def judge(exercise: Exercise, args, expected: np.ndarray, outcome: Outcome) -> Verdict:
+def judge(exercise: Exercise, args, expected: Expected, outcome: Outcome) -> Verdict:
     if outcome.kind == "not_run":
         return Verdict(False, "not_run")
+    if expected.raises is not None:
+        if outcome.kind == "raised":
+            return Verdict(outcome.error.is_a(expected.raises), "ok" if outcome.error.is_a(expected.raises) else "wrong_error")
+        return Verdict(False, "should_raise")
     if outcome.kind == "raised":
         return Verdict(False, "raised")
-    value = outcome.value
-    if value is None or value.kind != "ndarray":
-        return Verdict(False, "not_an_array")
-    if value.shape != expected.shape:
-        return Verdict(False, "wrong_shape")
-    if value.dtype is None or np.dtype(value.dtype).kind != "f":
-        return Verdict(False, "wrong_dtype")
-    got = value.array
+    got, bad = structure_verdict(exercise, outcome.value, expected)
+    if bad is not None:
+        return bad
     if not np.all(np.isfinite(got)):
         return Verdict(False, "non_finite")
-    err = np.abs(got - expected)
+    err = np.abs(got - expected.flat)
     tol = tolerance(exercise, args, expected)
     if np.all(err <= tol):
         return Verdict(True, "ok")
-    where = tuple(int(i) for i in np.unravel_index(int(np.argmax(err - tol)), err.shape)) if err.ndim else ()
-    return Verdict(False, "values", float(err.max()), where)
+    where = where_in_parts(exercise, expected, int(np.argmax(err - tol)))
+    return Verdict(False, "values", float(err.max()), where[1], part=where[0])
+
+
+def where_in_parts(exercise: Exercise, expected: Expected, flat_index: int) -> tuple[str, tuple[int, ...]]:
+    """(part name, index within that part) of an element of the flat layout."""
+    names = exercise.part_names or ("",)
+    for name, shape in zip(names, expected.shapes):
+        size = math.prod(shape)
+        if flat_index < size:
+            return name, tuple(int(i) for i in np.unravel_index(flat_index, shape)) if shape else ()
+        flat_index -= size
+    return "", ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,7 +189,7 @@ class ReferenceData:
     """The reference's outputs on the shared cases, laid end to end so that a whole submission (and
     every catalog variant) is judged with a few vectorized operations."""
 
-    expected: tuple[np.ndarray, ...]
+    expected: tuple[Expected, ...]
     starts: np.ndarray  # where each case's elements begin in the flat layout
     flat_expected: np.ndarray
     flat_tol: np.ndarray
@@ -86,49 +199,49 @@ class ReferenceData:
     def size(self) -> int:
         return int(self.flat_expected.size)
 
-    def flatten(self, arrays: list[np.ndarray | None]) -> np.ndarray:
-        """Arrays in the expected shapes (None where there is none) as one flat vector (NaN for None)."""
+    def flatten(self, vectors: list[np.ndarray | None]) -> np.ndarray:
+        """Per-case flat vectors (None where there is none) as one vector (NaN for None)."""
         flat = np.full(self.size, np.nan)
-        for start, exp, arr in zip(self.starts, self.expected, arrays):
-            if arr is not None:
-                flat[start:start + exp.size] = arr.ravel()
+        for start, exp, vec in zip(self.starts, self.expected, vectors):
+            if vec is not None:
+                flat[start:start + exp.size] = vec
         return flat
 
 
 @cache
 def reference_data(exercise: Exercise) -> ReferenceData:
     book = case_book(exercise)
-    ref = exercise.reference_function
-    expected = tuple(np.asarray(ref(*c.args), dtype=float) for c in book.cases)
-    if any(e.size == 0 for e in expected):
-        raise ValueError(f"{exercise.name}: every case must have a non-empty expected output")
+    expected = tuple(expected_of(exercise, c.args) for c in book.cases)
     sizes = np.array([e.size for e in expected])
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
-    tols = [np.broadcast_to(tolerance(exercise, c.args, e), e.shape).ravel() for c, e in zip(book.cases, expected)]
-    return ReferenceData(expected, starts, np.concatenate([e.ravel() for e in expected]), np.concatenate(tols),
+    tols = [tolerance(exercise, c.args, e) for c, e in zip(book.cases, expected)]
+    return ReferenceData(expected, starts, np.concatenate([e.flat for e in expected]), np.concatenate(tols),
                          tuple(complexity(c.args) for c in book.cases))
 
 
 def judge_book(exercise: Exercise, outcomes: list[Outcome]) -> list[Verdict]:
-    """judge() for every shared case at once; only the odd ones (wrong type or shape) go one by one."""
+    """judge() for every shared case at once; only the odd ones (errors, wrong type or shape) go one by one."""
     data = reference_data(exercise)
     book = case_book(exercise)
     verdicts: list[Verdict | None] = [None] * len(outcomes)
-    arrays: list[np.ndarray | None] = [None] * len(outcomes)
+    vectors: list[np.ndarray | None] = [None] * len(outcomes)
     for i, (outcome, exp) in enumerate(zip(outcomes, data.expected)):
-        value = outcome.value
-        if (outcome.kind == "returned" and value is not None and value.kind == "ndarray" and value.shape == exp.shape
-                and value.dtype is not None and np.dtype(value.dtype).kind == "f"):
-            arrays[i] = value.array
+        if outcome.kind == "returned" and exp.raises is None:
+            vectors[i], verdicts[i] = structure_verdict(exercise, outcome.value, exp)
         else:
             verdicts[i] = judge(exercise, book.cases[i].args, exp, outcome)
-    got = data.flatten(arrays)
+    got = data.flatten(vectors)
     with np.errstate(invalid="ignore"):
         elem_ok = np.abs(got - data.flat_expected) <= data.flat_tol
     case_ok = np.logical_and.reduceat(elem_ok, data.starts)
     case_finite = np.logical_and.reduceat(np.isfinite(got), data.starts)
-    for i, arr in enumerate(arrays):
-        if arr is not None:
-            verdicts[i] = (Verdict(True, "ok") if case_ok[i] else
-                           Verdict(False, "values") if case_finite[i] else Verdict(False, "non_finite"))
+    for i, (vec, exp) in enumerate(zip(vectors, data.expected)):
+        if vec is None:
+            continue
+        if case_ok[i]:
+            verdicts[i] = Verdict(True, "ok")
+        elif not case_finite[i]:
+            verdicts[i] = Verdict(False, "non_finite")
+        else:
+            verdicts[i] = judge(exercise, book.cases[i].args, exp, outcomes[i])  # for where and which part
     return verdicts  # type: ignore[return-value]

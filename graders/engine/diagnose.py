@@ -15,7 +15,7 @@ from functools import cache
 import numpy as np
 
 from graders.engine.cases import case_book
-from graders.engine.compare import reference_data
+from graders.engine.compare import Expected, reference_data, split_output
 from graders.engine.exercise import Exercise, Form, Mistake
 
 RAISED = "raised"
@@ -61,13 +61,16 @@ def variants_of_size(exercise: Exercise, size: int) -> list[Variant]:
     return out
 
 
-def run_model(exercise: Exercise, variant: Variant, args) -> np.ndarray | str:
+def run_model(exercise: Exercise, variant: Variant, args, expected: Expected) -> np.ndarray | str | None:
+    """The variant's output as a flat vector in the expected layout, RAISED, or None (other shape)."""
     try:
         with np.errstate(all="ignore"):
-            out = np.asarray(exercise.model(*args, **variant.overrides), dtype=float)
+            parts = split_output(exercise, exercise.model(*args, **variant.overrides))
     except (ValueError, IndexError, TypeError, ArithmeticError):
         return RAISED
-    return out
+    if tuple(p.shape for p in parts) != expected.shapes:
+        return None
+    return parts[0].ravel() if len(parts) == 1 else np.concatenate([p.ravel() for p in parts])
 
 
 VALUE, RAISED_CASE, ABSENT = 0, 1, 2  # per-case status of an output
@@ -93,19 +96,19 @@ def variant_table(exercise: Exercise, size: int) -> VariantTable:
     status = np.full((len(variants), len(book.cases)), ABSENT, dtype=np.int8)
     for v, variant in enumerate(variants):
         for c, (case, exp, start) in enumerate(zip(book.cases, data.expected, data.starts)):
-            out = run_model(exercise, variant, case.args)
+            out = run_model(exercise, variant, case.args, exp)
             if isinstance(out, str):
                 status[v, c] = RAISED_CASE
-            elif out.shape == exp.shape:
+            elif out is not None:
                 status[v, c] = VALUE
-                values[v, start:start + exp.size] = out.ravel()
+                values[v, start:start + exp.size] = out
     # a variant can be larger than the reference: give it tolerance for its own magnitude too
     tol = data.flat_tol + 1e-4 * np.abs(np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0))
     return VariantTable(variants, values, status, tol)
 
 
 def observed_layout(exercise: Exercise, observed: list) -> tuple[np.ndarray, np.ndarray]:
-    """observed[i]: an array in the expected shape, RAISED, or None (not comparable)."""
+    """observed[i]: a flat vector in the expected layout, RAISED, or None (not comparable)."""
     data = reference_data(exercise)
     status = np.array([RAISED_CASE if isinstance(o, str) else ABSENT if o is None else VALUE for o in observed],
                       dtype=np.int8)

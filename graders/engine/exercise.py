@@ -97,7 +97,7 @@ class Exercise:
     function: str
     parameters: tuple[str, ...]
     dims: Mapping[str, tuple[str, ...]]  # symbolic shape of each parameter, e.g. x: ("n",)
-    output_dims: tuple[str, ...]
+    output_dims: tuple[str, ...]  # symbolic shape of the returned array (single-array exercises)
     examples: tuple[Example, ...]
     case_sets: tuple[CaseSet, ...]
     checks: tuple[Check, ...]
@@ -112,6 +112,22 @@ class Exercise:
     reference: str = ""
     readme: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict)
+    # For a function returning a tuple of arrays: (name, symbolic shape) of each element, in order.
+    output_parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    expected_errors: tuple[str, ...] = ()  # exception types the reference raises by design (e.g. ValueError)
+    fixed_dims: frozenset[str] = frozenset()  # symbols shrinking must not change (e.g. a fixed depth)
+    # An exercise that is not "call a function on generated inputs" (a quiz) grades itself:
+    # grade_hook(exercise, source, *, sandbox, submission) -> GradeReport.
+    grade_hook: Callable[..., Any] | None = None
+    # How a source file declares this exercise (for `grade` without --exercise): `def <function>(`
+    # unless given, e.g. r"^ANSWERS\s*=" for a quiz.
+    marker: str = ""
+
+    def declared_in(self, source: str) -> bool:
+        import re
+
+        pattern = self.marker or rf"^\s*def\s+{re.escape(self.function)}\s*\("
+        return re.search(pattern, source, re.M) is not None
 
     @property
     def max_score(self) -> int:
@@ -132,15 +148,33 @@ class Exercise:
         spec.loader.exec_module(module)
         return getattr(module, self.function)
 
-    def output_shape(self, args: tuple[np.ndarray, ...]) -> tuple[int, ...]:
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        """Names of the returned tuple's elements; () when the function returns one array."""
+        return tuple(name for name, _ in self.output_parts)
+
+    def sizes(self, args) -> dict[str, int]:
+        """Symbol -> size, read from the array arguments' shapes."""
         sizes: dict[str, int] = {}
         for name, arr in zip(self.parameters, args):
-            for symbol, size in zip(self.dims[name], np.shape(arr)):
-                sizes.setdefault(symbol, size)
+            if isinstance(arr, np.ndarray):
+                for symbol, size in zip(self.dims.get(name, ()), arr.shape):
+                    sizes.setdefault(symbol, size)
+        return sizes
+
+    def output_shape(self, args) -> tuple[int, ...]:
+        sizes = self.sizes(args)
         return tuple(sizes[s] for s in self.output_dims)
 
-    def call_text(self, args: tuple[np.ndarray, ...]) -> str:
-        from graders.engine.values import format_array
+    def output_shapes(self, args) -> tuple[tuple[int, ...], ...]:
+        """The shape of each returned part (one part for a single-array exercise)."""
+        if not self.output_parts:
+            return (self.output_shape(args),)
+        sizes = self.sizes(args)
+        return tuple(tuple(sizes[s] for s in dims) for _, dims in self.output_parts)
 
-        inner = ", ".join(f"{p}={format_array(a)}" for p, a in zip(self.parameters, args))
+    def call_text(self, args) -> str:
+        from graders.engine.values import format_arg
+
+        inner = ", ".join(f"{p}={format_arg(a)}" for p, a in zip(self.parameters, args))
         return f"{self.function}({inner})"

@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from graders.engine import messages as M
 from graders.engine.cases import Case, CaseBook, case_book, complexity, generator_version, shrink_candidates
-from graders.engine.compare import Verdict, coerce, judge, judge_book, reference_data
+from graders.engine.compare import (
+    STRUCTURAL_REASONS,
+    Expected,
+    Verdict,
+    coerce,
+    expected_of,
+    judge,
+    judge_book,
+    reference_data,
+    show_parts,
+    where_in_parts,
+)
 from graders.engine.diagnose import RAISED, explain
 from graders.engine.exercise import Exercise
 from graders.engine.results import (
@@ -29,7 +39,7 @@ from graders.engine.results import (
     Mismatch,
     Output,
 )
-from graders.engine.values import NOT_RUN, Outcome, decode_outcome, format_array
+from graders.engine.values import NOT_RUN, Outcome, Value, decode_outcome
 from graders.sandbox.launcher import Sandbox
 
 MAX_SHRINK_ROUNDS = 40
@@ -46,15 +56,9 @@ class Load:
 @dataclass(frozen=True, eq=False)
 class Trial:
     case: Case
-    expected: np.ndarray
+    expected: Expected
     outcome: Outcome
     verdict: Verdict
-
-
-@cache
-def expected_outputs(exercise: Exercise) -> tuple[np.ndarray, ...]:
-    ref = exercise.reference_function
-    return tuple(np.asarray(ref(*c.args), dtype=float) for c in case_book(exercise).cases)
 
 
 class CheckContext:
@@ -94,21 +98,28 @@ class CheckContext:
         if v.reason == "not_run":
             return Failure(M.NOT_RUN_RATIONALE.format(call=call, reason=self.end_detail), call=call,
                            counterexample=self.counterexample)
-        if v.reason == "raised":
-            return Failure(M.RAISED_RATIONALE.format(call=call, error=o.error.short()), help=o.error.traceback,
-                           call=call, counterexample=self.counterexample)
-        expected = format_array(trial.expected)
-        if v.reason == "not_an_array":
-            actual = f"{o.value.describe()} {o.value.show()}"
-            expected = f"numpy.ndarray {expected}"
+        if v.reason in ("raised", "wrong_error"):
+            expected = trial.expected.show(self.exercise.part_names)
+            rationale = M.RAISED_RATIONALE.format(call=call, error=o.error.short())
+            if v.reason == "wrong_error":
+                rationale += M.WRONG_ERROR_DETAIL.format(expected=trial.expected.raises)
+            return Failure(rationale, help=o.error.traceback, call=call, counterexample=self.counterexample)
+        expected = trial.expected.show(self.exercise.part_names)
+        value = part_value(self.exercise, o.value, v.part)
+        of = f"{v.part} " if v.part else ""
+        if v.reason == "should_raise":
+            actual = o.value.show()
+        elif v.reason == "not_an_array":
+            actual = f"{of}{value.describe()} {value.show()}"
+            expected = f"{expected_type(self.exercise)} {expected}"
         elif v.reason == "wrong_shape":
-            actual = f"shape {o.value.shape} {o.value.show()}"
-            expected = f"shape {trial.expected.shape} {expected}"
+            actual = f"{of}shape {value.shape} {value.show()}"
+            expected = f"{of}shape {expected_shape(self.exercise, trial.expected, v.part)} {expected}"
         elif v.reason == "wrong_dtype":
-            actual = f"dtype {o.value.dtype} {o.value.show()}"
+            actual = f"{of}dtype {value.dtype} {value.show()}"
             expected = f"a float dtype {expected}"
         else:
-            actual = o.value.show()
+            actual = show_value(self.exercise, o.value)
         return Mismatch(expected, actual, rationale=M.MISMATCH_RATIONALE.format(call=call, actual=actual, expected=expected),
                         call=call, counterexample=self.counterexample)
 
@@ -133,7 +144,7 @@ class CheckContext:
         returned = [t for t in self.trials if t.outcome.kind == "returned"]
         if not returned:
             raise Failure(f"{self.exercise.function} never returned a value", call="")
-        bad = [t for t in returned if t.verdict.reason in ("not_an_array", "wrong_shape", "wrong_dtype")]
+        bad = [t for t in returned if t.verdict.reason in STRUCTURAL_REASONS]
         if bad:
             raise self.describe_failure(min(bad, key=lambda t: complexity(t.case.args)))
 
@@ -149,8 +160,37 @@ class CheckContext:
                               help="Use expressions like `a = np.maximum(0, w1 @ x)` that build new arrays.", call=call)
 
 
+def part_value(exercise: Exercise, value: Value, part: str) -> Value:
+    """The element of a returned tuple a verdict is about (the value itself for single-array exercises)."""
+    if part and value.kind == "sequence" and part in exercise.part_names:
+        items = value.items
+        index = exercise.part_names.index(part)
+        if index < len(items):
+            return items[index]
+    return value
+
+
+def expected_type(exercise: Exercise) -> str:
+    if exercise.output_parts:
+        return M.TUPLE_EXPECTED.format(count=len(exercise.output_parts), names=", ".join(exercise.part_names))
+    return "numpy.ndarray"
+
+
+def expected_shape(exercise: Exercise, expected: Expected, part: str) -> tuple[int, ...]:
+    names = exercise.part_names
+    return expected.shapes[names.index(part)] if part in names else expected.shapes[0]
+
+
+def show_value(exercise: Exercise, value: Value) -> str:
+    if exercise.output_parts and value.kind == "sequence" and len(value.items) == len(exercise.output_parts):
+        return show_parts([i.array if i.array is not None else np.nan for i in value.items], exercise.part_names)
+    return value.show()
+
+
 # ---------------------------------------------------------------------------------------------- grade
 def grade_source(exercise: Exercise, source: str, *, sandbox: Sandbox, submission: str = "") -> GradeReport:
+    if exercise.grade_hook is not None:
+        return exercise.grade_hook(exercise, source, sandbox=sandbox, submission=submission)
     started = time.monotonic()
     book = case_book(exercise)
     data = reference_data(exercise)
@@ -209,7 +249,6 @@ def feedback_of(failure: Failure) -> Feedback:
 def shrink(exercise: Exercise, session, trial: Trial) -> tuple[tuple[np.ndarray, ...], Outcome]:
     """Greedy, batched shrinking against the live session: each round sends every simpler candidate
     in one round trip and keeps the first that still fails."""
-    ref = exercise.reference_function
     current, current_outcome = trial.case.args, trial.outcome
     for _ in range(MAX_SHRINK_ROUNDS):
         candidates = [c for c in shrink_candidates(exercise, current) if complexity(c) < complexity(current)]
@@ -221,7 +260,11 @@ def shrink(exercise: Exercise, session, trial: Trial) -> tuple[tuple[np.ndarray,
             chunk = candidates[chunk_start:chunk_start + SHRINK_CHUNK]
             for args, r in zip(chunk, session.call([list(c) for c in chunk])):
                 outcome = decode_outcome(r, exercise.parameters)
-                if not judge(exercise, args, np.asarray(ref(*args), dtype=float), outcome).ok:
+                try:
+                    expected = expected_of(exercise, args)
+                except Exception:  # noqa: BLE001 - an input the reference does not accept is no counterexample
+                    continue
+                if not judge(exercise, args, expected, outcome).ok:
                     found = (args, outcome)
                     break
             if found is not None:
@@ -236,19 +279,22 @@ def make_counterexample(exercise: Exercise, shrunk, diagnoses: list[Diagnosis]) 
     if shrunk is None:
         return None
     args, outcome = shrunk
-    expected = np.asarray(exercise.reference_function(*args), dtype=float)
+    expected = expected_of(exercise, args)
     if outcome.kind == "raised":
-        actual = f"{outcome.error.short()} (raised)"
+        actual = f"raised {outcome.error.short()}"
     elif outcome.kind == "returned":
         value = outcome.value
-        actual = value.show() if value.kind == "ndarray" and value.shape == expected.shape else f"{value.describe()} {value.show()}"
+        fits = coerce(exercise, value, expected) is not None and (
+            exercise.output_parts or (value.kind == "ndarray" and value.shape == expected.shapes[0]))
+        actual = show_value(exercise, value) if fits else f"{value.describe()} {value.show()}"
     else:
         actual = "no result"
     catalogued = [d for d in diagnoses if d.code in exercise.codes]
-    explanation = " ".join(d.detail or d.message for d in catalogued)
+    explanation = "; ".join(d.detail or d.message for d in catalogued)
     return Counterexample(call=exercise.call_text(args),
-                          args={p: np.asarray(a).tolist() for p, a in zip(exercise.parameters, args)},
-                          expected=format_array(expected), actual=actual, explanation=explanation)
+                          args={p: (np.asarray(a).tolist() if isinstance(a, np.ndarray) else a)
+                                for p, a in zip(exercise.parameters, args)},
+                          expected=expected.show(exercise.part_names), actual=actual, explanation=explanation)
 
 
 # ------------------------------------------------------------------------------------------ diagnosis
@@ -339,16 +385,23 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
         if not bad:
             continue
         t = min(bad, key=lambda t: complexity(t.case.args))
-        value = t.outcome.value
+        part = t.verdict.part
+        value = part_value(exercise, t.outcome.value, part)
         if code == "not_an_array":
             detail = M.TYPE_DETAIL.format(actual=value.describe())
         elif code == "wrong_shape":
-            detail = M.SHAPE_DETAIL.format(actual=value.shape, expected=t.expected.shape)
+            detail = M.SHAPE_DETAIL.format(actual=value.shape, expected=expected_shape(exercise, t.expected, part))
         elif code == "wrong_dtype":
             detail = value.dtype
         else:
-            detail = f"{exercise.call_text(t.case.args)} returned {value.show()}"
-        out.append(Diagnosis(code, M.STRUCTURAL[code].format(function=fn, detail=detail)))
+            detail = f"{exercise.call_text(t.case.args)} returned {show_value(exercise, t.outcome.value)}"
+        key = "not_an_array_part" if code == "not_an_array" and part else code
+        if exercise.output_parts and key in M.STRUCTURAL_OF_PART:
+            message = M.STRUCTURAL_OF_PART[key].format(function=fn, part=part, detail=detail,
+                                                        expected=expected_type(exercise))
+        else:
+            message = M.STRUCTURAL[code].format(function=fn, detail=detail)
+        out.append(Diagnosis(code, message))
     mutated = sorted({name for t in returned for name in t.outcome.mutated})
     if mutated:
         out.append(Diagnosis("mutates_input", M.STRUCTURAL["mutates_input"].format(function=fn, detail=", ".join(mutated))))
@@ -359,20 +412,20 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
         if t.outcome.kind == "raised" and not t.outcome.error.is_memory:
             observed.append(RAISED)
         elif t.outcome.kind == "returned":
-            observed.append(coerce(t.outcome.value, t.expected.shape))
+            observed.append(coerce(exercise, t.outcome.value, t.expected))
         else:
             observed.append(None)
-    values_wrong = [t for t in trials if t.verdict.reason in ("values", "raised", "non_finite")
-                    or (t.verdict.reason in ("wrong_shape", "not_an_array", "wrong_dtype")
-                        and not _same_numbers(t))]
-    raised = [t for t in trials if t.outcome.kind == "raised" and not t.outcome.error.is_memory]
+    values_wrong = [t for t in trials if t.verdict.reason in ("values", "raised", "non_finite", "should_raise", "wrong_error")
+                    or (t.verdict.reason in STRUCTURAL_REASONS and not _same_numbers(exercise, t))]
+    raised = [t for t in trials if t.outcome.kind == "raised" and not t.outcome.error.is_memory and not t.verdict.ok]
     worst = ""
     if values_wrong or raised:
         variant, raised_unexplained = explain(exercise, observed)
         if variant is not None:
             for mistake, form in variant.parts:
                 out.append(Diagnosis(mistake.code, mistake.hint, form.detail))
-        if raised and (variant is None or raised_unexplained):
+        # the reference itself "matches" an error of the wrong kind where one is expected: still name it
+        if raised and (variant is None or raised_unexplained or not variant.parts):
             t = raised[0]
             out.append(Diagnosis("raises", M.STRUCTURAL["raises"].format(function=fn, detail=M.RAISED_DETAIL.format(
                 error=t.outcome.error.short(), count=len(raised), total=len(trials),
@@ -385,24 +438,28 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
     return out, worst
 
 
-def _same_numbers(trial: Trial) -> bool:
-    got = coerce(trial.outcome.value, trial.expected.shape)
-    return got is not None and bool(np.allclose(got, trial.expected, rtol=1e-4, atol=1e-8))
+def _same_numbers(exercise: Exercise, trial: Trial) -> bool:
+    got = coerce(exercise, trial.outcome.value, trial.expected)
+    return got is not None and bool(np.allclose(got, trial.expected.flat, rtol=1e-4, atol=1e-8))
 
 
 def worst_error(exercise: Exercise, trials: list[Trial]) -> str:
     best = None
     for t in trials:
-        got = coerce(t.outcome.value, t.expected.shape) if t.outcome.kind == "returned" else None
+        if t.expected.raises is not None or t.outcome.kind != "returned":
+            continue
+        got = coerce(exercise, t.outcome.value, t.expected)
         if got is None:
             continue
-        err = np.abs(got - t.expected)
+        err = np.abs(got - t.expected.flat)
         err = np.where(np.isfinite(err), err, np.inf)
         i = int(np.argmax(err))
-        if best is None or err.flat[i] > best[0]:
-            best = (float(err.flat[i]), np.unravel_index(i, err.shape), t)
+        if best is None or err[i] > best[0]:
+            best = (float(err[i]), i, t)
     if best is None:
         return ""
-    error, where, t = best
-    return M.UNKNOWN_DETAIL.format(error=error, where=tuple(int(w) for w in where) if len(where) != 1 else int(where[0]),
+    error, i, t = best
+    part, where = where_in_parts(exercise, t.expected, i)
+    index = where[0] if len(where) == 1 else where
+    return M.UNKNOWN_DETAIL.format(error=error, where=f"{index} of {part}" if part else index,
                                    call=exercise.call_text(t.case.args))

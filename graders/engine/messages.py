@@ -40,3 +40,12 @@ WORKER_LOST = "the grading worker stopped unexpectedly"
 MUTATION_RATIONALE = "{call} modified {names} in place"
 CHECK_CRASHED = "This check could not run ({error}). This is a problem with the grader, not with your code."
 NEVER_RETURNED = "{function} never returned a value: {error}"
+TUPLE_EXPECTED = "a tuple of {count} numpy arrays ({names})"
+WRONG_ERROR_DETAIL = ", expected it to raise {expected}"
+# The same, for one element of a returned tuple (exercises whose function returns several arrays).
+STRUCTURAL_OF_PART = {
+    "not_an_array": "{function} returned {detail}, expected {expected}",
+    "not_an_array_part": "{function} returned {part} as {detail}, expected numpy.ndarray",
+    "wrong_shape": "{function} returned {part} with shape {detail}",
+    "wrong_dtype": "{function} returned {part} with dtype {detail}, expected a float dtype",
+}

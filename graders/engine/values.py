@@ -21,6 +21,7 @@ class Value:
     array: np.ndarray | None = None
     dtype: str | None = None
     text: str = ""
+    items: tuple[Value, ...] = ()  # a sequence's elements
 
     @property
     def shape(self) -> tuple[int, ...] | None:
@@ -48,9 +49,13 @@ class ErrorInfo:
     traceback: str = ""
     lineno: int | None = None
     is_memory: bool = False
+    bases: tuple[str, ...] = ()
 
     def short(self) -> str:
         return f"{self.type}: {self.message}" if self.message else self.type
+
+    def is_a(self, type_name: str) -> bool:
+        return type_name == self.type or type_name in self.bases
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,7 +106,8 @@ def decode_value(obj) -> Value:
             return Value("scalar", type_name, arr, None)
         if kind == "sequence":
             items = [decode_value(i) for i in obj.get("items", [])[:MAX_ELEMENTS]]
-            return Value("sequence", type_name, _sequence_array(items), None, _sequence_text(type_name, items))
+            return Value("sequence", type_name, _sequence_array(items), None, _sequence_text(type_name, items),
+                         tuple(items))
         if kind == "none":
             return Value("none", "NoneType", text="None")
     except (ValueError, TypeError, OverflowError):
@@ -126,9 +132,10 @@ def _sequence_text(type_name: str, items: list[Value]) -> str:
 def decode_error(obj) -> ErrorInfo:
     obj = obj if isinstance(obj, dict) else {}
     lineno = obj.get("lineno")
+    bases = obj.get("bases") if isinstance(obj.get("bases"), list) else []
     return ErrorInfo(_str(obj.get("type"), 120) or "Exception", _str(obj.get("message")),
                      _str(obj.get("traceback"), 4000), lineno if isinstance(lineno, int) else None,
-                     bool(obj.get("is_memory")))
+                     bool(obj.get("is_memory")), tuple(_str(b, 120) for b in bases[:8]))
 
 
 def decode_outcome(raw, parameters: tuple[str, ...]) -> Outcome:
@@ -149,6 +156,13 @@ def format_number(v: float) -> str:
     if float(v).is_integer() and abs(v) < 1e15:
         return f"{v:.1f}"
     return f"{v:.6g}"
+
+
+def format_arg(arg) -> str:
+    """An argument as learners would type it: arrays as nested lists, None/True/3 as Python."""
+    if arg is None or isinstance(arg, (bool, int)):
+        return repr(arg)
+    return format_array(arg)
 
 
 def format_array(arr) -> str:

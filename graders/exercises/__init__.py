@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import re
 
 from graders.engine.exercise import Exercise
 
@@ -28,5 +27,5 @@ def get(name: str) -> Exercise:
 
 def identify(source: str) -> Exercise | None:
     """The exercise whose function the source defines, when exactly one matches."""
-    found = [e for e in all_exercises() if re.search(rf"^\s*def\s+{re.escape(e.function)}\s*\(", source, re.M)]
+    found = [e for e in all_exercises() if e.declared_in(source)]
     return found[0] if len(found) == 1 else None

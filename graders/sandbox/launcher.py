@@ -279,7 +279,7 @@ class Sandbox:
         """Send shared inputs once; every later session can call them by key (children inherit them)."""
         if key in self.preloaded and self.proc is not None:
             return
-        encoded = [[protocol.encode_array(a) for a in args] for args in cases]
+        encoded = [[protocol.encode_arg(a) for a in args] for args in cases]
         reply = self.request({"op": "preload", "key": key, "cases": encoded})
         if reply.get("event") != "preloaded":
             raise SandboxError("the worker did not take the preloaded cases")
@@ -314,7 +314,7 @@ class Session:
 
     def call(self, calls: list[list]) -> list[dict]:
         """Run calls (each a list of numpy arrays); returns one raw result per call that completed."""
-        return self._call({"op": "call", "calls": [[protocol.encode_array(a) for a in args] for args in calls]})
+        return self._call({"op": "call", "calls": [[protocol.encode_arg(a) for a in args] for args in calls]})
 
     def call_preloaded(self, key: str) -> list[dict]:
         """Run every preloaded case of ``key`` (see Sandbox.preload)."""

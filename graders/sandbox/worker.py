@@ -135,6 +135,28 @@ def encode_array(arr):
     }
 
 
+def encode_arg(arg):
+    """An argument for the learner's function: an array, None, or a plain bool/int/float."""
+    if _isinstance(arg, _ndarray):
+        return encode_array(arg)
+    if arg is None or _isinstance(arg, (bool, int, float)):
+        return {"__py__": arg}
+    raise TypeError("unsupported argument type %s" % _type(arg).__name__)
+
+
+def decode_arg(obj):
+    if "__py__" in obj:
+        value = obj["__py__"]
+        if value is not None and not _isinstance(value, (bool, int, float)):
+            raise ValueError("unsupported argument")
+        return value
+    return decode_array(obj)
+
+
+def copy_arg(arg):
+    return arg.copy() if _isinstance(arg, _ndarray) else arg
+
+
 def decode_array(obj):
     dtype = np.dtype(obj["__nd__"])
     if dtype.kind not in "biuf":
@@ -192,6 +214,7 @@ def describe_exception(exc, filename):
         message = "<unprintable message>"
     return {
         "type": _type(exc).__qualname__,
+        "bases": [c.__name__ for c in _type(exc).__mro__][1:8],  # so `raise` checks accept subclasses
         "message": message,
         "is_memory": _isinstance(exc, MemoryError),
         "traceback": "\n".join(lines),
@@ -224,9 +247,9 @@ def child_main(req, scratch, chan_in, chan_out):
         if msg.get("op") != "call":
             break
         if "book" in msg:  # the shared cases, decoded once in the zygote before it forked us
-            calls = [[a.copy() for a in args] for args in PRELOADED[msg["book"]]]
+            calls = [[copy_arg(a) for a in args] for args in PRELOADED[msg["book"]]]
         else:
-            calls = [[decode_array(a) for a in args] for args in msg["calls"]]
+            calls = [[decode_arg(a) for a in args] for args in msg["calls"]]
         for args in calls:
             send(chan_out, b"R", run_call(fn, req, args, filename))
         flush_std()
@@ -277,12 +300,13 @@ def safe_signature(fn):
 
 
 def run_call(fn, req, args, filename):
-    pristine = [_tobytes(a) for a in args]
+    pristine = [_tobytes(a) if _isinstance(a, _ndarray) else a for a in args]
     try:
         value = fn(*args)
     except BaseException as exc:  # noqa: BLE001
         return {"kind": "raised", "error": describe_exception(exc, filename)}
-    mutated = [name for name, arr, before in zip(req["parameters"], args, pristine) if _tobytes(arr) != before]
+    mutated = [name for name, arg, before in zip(req["parameters"], args, pristine)
+               if _isinstance(arg, _ndarray) and _tobytes(arg) != before]
     try:
         described = describe(value)
     except BaseException as exc:  # noqa: BLE001 - e.g. a hostile __float__
@@ -621,7 +645,7 @@ def main():
             write_raw(proto_out, zygote.call(msg))
             continue
         elif op == "preload":
-            PRELOADED[msg["key"]] = [[decode_array(a) for a in args] for args in msg["cases"]]
+            PRELOADED[msg["key"]] = [[decode_arg(a) for a in args] for args in msg["cases"]]
             reply = {"event": "preloaded", "key": msg["key"]}
         elif op == "close":
             reply = zygote.close()
