@@ -31,6 +31,8 @@ import re
 import textwrap
 from pathlib import Path
 
+import numpy as np
+
 from graders import exercises
 from graders.cli import UsageError, limits_from
 from graders.engine.exercise import REPO_ROOT, Exercise
@@ -331,11 +333,26 @@ def _segment(lines: list[str], node) -> str:
 
 def try_it(exercise: Exercise) -> str:
     example = exercise.examples[0]
-    assign = "\n".join(f"    {p} = np.array({a.tolist()!r})" for p, a in zip(exercise.parameters, example.args))
+    assign = "\n".join(f"    {p} = {_literal(a)}" for p, a in zip(exercise.parameters, example.args))
     call = f"{exercise.function}({', '.join(exercise.parameters)})"
     label = example.label or "worked example"
     return ("# Try your function here. Not graded: the `if` keeps this call out of grading and autograding.\n"
             "import os\n\n"
             "if __name__ == \"__main__\" and \"NBGRADER_EXECUTION\" not in os.environ:\n"
             f"    import numpy as np\n\n{assign}\n"
-            f"    print({call})  # {label}: expected {example.expected.tolist()!r}\n")
+            f"    print({call})  # {label}: expected {_expected_text(example.expected)}\n")
+
+
+def _literal(value) -> str:
+    """Python source for an example argument: arrays as np.array(...), None/bools/numbers as themselves."""
+    if isinstance(value, np.ndarray):
+        return f"np.array({value.tolist()!r})"
+    return repr(value)
+
+
+def _expected_text(expected) -> str:
+    if expected is None:
+        return "an error (see the problem statement)"
+    if isinstance(expected, (tuple, list)):
+        return "(" + ", ".join(repr(np.asarray(e).tolist()) for e in expected) + ")"
+    return repr(np.asarray(expected).tolist())
