@@ -87,7 +87,7 @@ def write_atomic(path: Path, text: str) -> None:
 def content_hash(exercise: Exercise, source: str | None, error: str | None, path: Path | str = "") -> str:
     """Identifies what was graded; an unreadable submission's error is hashed without its location,
     so that a copied or moved class directory is still recognised as unchanged."""
-    h = hashlib.sha256(f"{exercise.name}\0{exercise.version}\0{exercise.seed}\0".encode())
+    h = hashlib.sha256(f"{exercise.name}\0{exercise.fingerprint}\0".encode())
     if source is None and path:
         error = (error or "").replace(str(path), "<submission>")
     h.update((source if source is not None else f"unreadable:{error}").encode())

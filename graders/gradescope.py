@@ -237,8 +237,9 @@ def write_results(path: Path, results: dict) -> None:
 
 # ---------------------------------------------------------------------------------------- submission
 def wanted(exercise: Exercise) -> str:
-    return (f"Upload {Path(exercise.stub).name or 'your .py file'}, or a notebook (.ipynb) that defines "
-            f"{exercise.function}({', '.join(exercise.parameters)}); any file name works.")
+    what = ("assigns the same answers" if exercise.grade_hook is not None  # a quiz: no function
+            else f"defines {exercise.function}({', '.join(exercise.parameters)})")
+    return f"Upload {Path(exercise.stub).name or 'your .py file'}, or a notebook (.ipynb) that {what}; any file name works."
 
 
 def defines_function(path: Path, exercise: Exercise) -> bool:

@@ -158,6 +158,9 @@ def cmd_nbgrader(args) -> int:
         exercise = exercises.get(args.exercise)
     except exercises.UnknownExercise as exc:
         raise UsageError(str(exc)) from None
+    if exercise.grade_hook is not None:  # a quiz: there is no function to build the notebook around
+        raise UsageError(f"{exercise.name} is a quiz (its answers are read, not run): nbgrader notebooks are not "
+                         f"supported for it; hand out {exercise.stub} and grade with `gradekit batch`")
     limits = limits_from(args)
     options = ["--time-limit", f"{limits.time:g}", "--memory-limit", f"{args.memory_limit:g}"]
     options += ["--require-sandbox"] if args.require_sandbox else ["--isolation", args.isolation]

@@ -90,8 +90,9 @@ def readme_text() -> str:
     lines = ["# Exercises", ""]
     for e in exercises.all_exercises():
         folder = exercise_folder(e).as_posix()
-        lines.append(f"- **{e.title}** (`{folder}/`): implement `{e.function}({', '.join(e.parameters)})` in "
-                     f"`{e.stub}`. Start with `{e.readme}`.")
+        task = ("answer the questions" if e.grade_hook is not None  # a quiz: no function to implement
+                else f"implement `{e.function}({', '.join(e.parameters)})`")
+        lines.append(f"- **{e.title}** (`{folder}/`): {task} in `{e.stub}`. Start with `{e.readme}`.")
     stub = exercises.all_exercises()[0].stub if exercises.all_exercises() else "the file you edited"
     lines += [
         "",
@@ -108,6 +109,9 @@ def readme_text() -> str:
         "correct solution has, on many generated inputs; each failure shows the smallest input it found and a hint.",
         "Passing them is a good sign, not the grade: the autograder compares your function with a hidden reference",
         "on many more inputs, and names the mistake it sees.",
+        *(["", "For a quiz, the tests only check that every answer is filled in and well-formed (until then they fail",
+           "with \"not answered yet\"); they never tell you whether an answer is right."]
+          if any(e.grade_hook is not None for e in exercises.all_exercises()) else []),
         "",
         "## Submit",
         "",

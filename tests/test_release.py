@@ -173,7 +173,8 @@ def test_public_tests_run_with_only_the_requirements(learner_venv, released, tmp
     assert cases and not junit.findall(".//error") and not junit.findall(".//skipped")
     for case in cases:
         failures = case.findall("failure")
-        assert failures and "not implemented yet" in failures[0].get("message", ""), ET.tostring(case)[:500]
+        message = failures[0].get("message", "") if failures else ""
+        assert "not implemented yet" in message or "not answered yet" in message, ET.tostring(case)[:500]
 
     for exercise in exercises.all_exercises():  # the reference in place of each stub: everything passes
         shutil.copyfile(REPO / exercise.reference, tree / exercise.stub)

@@ -116,6 +116,8 @@ class Exercise:
     output_parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     expected_errors: tuple[str, ...] = ()  # exception types the reference raises by design (e.g. ValueError)
     fixed_dims: frozenset[str] = frozenset()  # symbols shrinking must not change (e.g. a fixed depth)
+    # Inputs shrinking may move to, e.g. away from a ReLU's kink (None: any the reference accepts).
+    admissible: Callable[..., bool] | None = None
     # An exercise that is not "call a function on generated inputs" (a quiz) grades itself:
     # grade_hook(exercise, source, *, sandbox, submission) -> GradeReport.
     grade_hook: Callable[..., Any] | None = None
@@ -136,6 +138,28 @@ class Exercise:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(m.code for m in self.catalog)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Digest of everything that decides a grade: the grader package, the reference and the engine.
+        A batch rerun regrades when it changes (an answer key fixed, a check added), not only on new files."""
+        import hashlib
+        import sys
+
+        module = sys.modules.get(self.model.__module__)
+        files: list[Path] = []
+        if module is not None and getattr(module, "__file__", None):
+            files += sorted(Path(module.__file__).parent.glob("*.py"))
+        files += sorted((REPO_ROOT / "graders" / "engine").glob("*.py"))
+        if self.reference:
+            files.append(REPO_ROOT / self.reference)
+        h = hashlib.sha256(f"{self.name}|{self.version}|{self.seed}".encode())
+        for path in files:
+            try:
+                h.update(path.read_bytes())
+            except OSError:
+                h.update(f"missing:{path.name}".encode())
+        return h.hexdigest()[:20]
 
     @cached_property
     def reference_function(self) -> Callable[..., Any]:

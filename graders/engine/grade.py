@@ -251,7 +251,8 @@ def shrink(exercise: Exercise, session, trial: Trial) -> tuple[tuple[np.ndarray,
     in one round trip and keeps the first that still fails."""
     current, current_outcome = trial.case.args, trial.outcome
     for _ in range(MAX_SHRINK_ROUNDS):
-        candidates = [c for c in shrink_candidates(exercise, current) if complexity(c) < complexity(current)]
+        candidates = [c for c in shrink_candidates(exercise, current) if complexity(c) < complexity(current)
+                      and (exercise.admissible is None or exercise.admissible(*c))]
         found = None
         # small chunks: the first simpler failing candidate is usually among the first few
         for chunk_start in range(0, len(candidates), SHRINK_CHUNK):

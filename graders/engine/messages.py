@@ -49,3 +49,37 @@ STRUCTURAL_OF_PART = {
     "wrong_shape": "{function} returned {part} with shape {detail}",
     "wrong_dtype": "{function} returned {part} with dtype {detail}, expected a float dtype",
 }
+
+# Quizzes (graders/engine/quiz.py): the answers are read from the file as literals, never run.
+QUIZ_STRUCTURAL = {
+    "not_answered": "Not answered yet: {names}. Replace None with your answer (the README shows the formats).",
+    "malformed_answer": "{name} cannot be read as an answer: {detail}",
+    "too_large": "Your file is too large to grade ({size} bytes; the limit is {limit} bytes): submit the quiz file itself.",
+    "wrong_answer": "{name}: {answer} is not right, and it is not one of the mistakes this quiz knows. {hint}",
+}
+QUIZ_MISTAKE = "{name}: {hint}"  # a catalogued wrong answer: the diagnosis message
+QUIZ_MISTAKE_DETAIL = "you answered {answer}: {why}"
+QUIZ_SANDBOX = "not needed (answers are read, not run)"
+QUIZ_SYNTAX_DETAIL = "line {line}: {message}"
+QUIZ_UNPARSABLE = "it cannot be read ({error}: it is nested too deeply or is not Python text)"
+QUIZ_NOT_ANSWERED = "{name} is not answered yet."
+QUIZ_REPLACE_NONE = "Replace None in `{name} = None` with your answer: {format}."
+QUIZ_DID_YOU_MEAN = " Your file assigns {found}: did you mean {name}?"
+QUIZ_CHOSE = "You chose ({letter}): {text}\n{why}"
+QUIZ_GAVE = "You answered {answer}.\n{why}"
+QUIZ_NOT_LITERAL = ("line {line} assigns it {kind}. The grader reads your file without running it, so write the "
+                    "answer itself: {format}")
+QUIZ_NESTED = ("it is assigned only at line {line}, inside an indented block or an expression; the grader reads "
+               "only plain assignments at the top level of the file, so write `{name} = ...` without indentation")
+QUIZ_NOT_PLAIN = "line {line} does not assign it plainly (unpacking or `+=`); write `{name} = ...` on a line of its own"
+QUIZ_WRITE_AS = "Write `{name} = ...` with {format}."
+QUIZ_UNEXPLAINED = "That is not the shape this code produces; recompute it one axis at a time."
+QUIZ_NOT_A_LETTER = "it is {answer}, expected {format}"
+QUIZ_NOT_AN_OPTION = "{answer} is not one of the options: expected {format}"
+QUIZ_NOT_A_SHAPE = "it is {answer}, expected {format}"
+QUIZ_BAD_SIZE = ("entry {index} is {answer}; sizes are positive ints, and an unknown batch size is None (not -1): "
+                 "expected {format}")
+QUIZ_LETTER_FORMAT = "one letter in quotes, one of {letters}"
+QUIZ_SHAPE_FORMAT = "a tuple of {rank} ints ({axes}){batch}, e.g. {example}"
+QUIZ_SHAPE_BATCH = ", None allowed for the batch"
+QUIZ_WRONG_RANK = "Your shape has {got} entries; the tensor has {rank} axes ({axes})."

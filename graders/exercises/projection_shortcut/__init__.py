@@ -1,0 +1,277 @@
+"""Grader for the projection shortcut y = ReLU(w2 @ ReLU(w1 @ x) + s), s = x or ws @ x. Hidden: never
+shipped to learners."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from graders.engine.cases import complexity
+from graders.engine.exercise import CaseSet, Example, Exercise, Form, check, mistake
+from graders.engine.results import Failure, Mismatch
+from graders.exercises.projection_shortcut.model import model, tolerance_scale
+
+# ----------------------------------------------------------------------------------- mistake catalog
+CATALOG = (
+    mistake("ignores_projection", "When ws is given, the shortcut is the projection ws @ x, not x itself: "
+            "y = ReLU(w2 @ ReLU(w1 @ x) + ws @ x).",
+            detail="you add x as the shortcut even when a projection ws is given", use_ws=False),
+    mistake("adds_both_shortcuts", "With a projection the shortcut is ws @ x alone: it replaces x, it is not "
+            "added on top of it.",
+            detail="you add both x and ws @ x", add_x_to_projection=True),
+    mistake("relu_on_projection", "The projection shortcut is linear: add ws @ x itself, not ReLU(ws @ x). The "
+            "only ReLUs are on the hidden layer and on the sum.",
+            detail="you add ReLU(ws @ x) instead of ws @ x", act_on_projection=True),
+    mistake("projection_transposed", "ws has shape (m, n): it maps x (n,) to m values as ws @ x.",
+            detail="ws is applied transposed (as x @ ws or ws.T @ x)", transpose_ws=True),
+    mistake("missing_final_relu", "Apply ReLU to the whole sum w2 @ ReLU(w1 @ x) + s: the block's output is never "
+            "negative.",
+            detail="you return w2 @ ReLU(w1 @ x) + s without the final ReLU", final_act=False),
+    mistake("truncates_or_pads", "When ws is None and m != n, raise a ValueError: cutting x down or padding it "
+            "with zeros to m values hides a missing projection instead of reporting it.",
+            forms=(Form("truncate_x", {"mismatch": "truncate"}, "you cut x down to its first m values (x[:m])"),
+                   Form("zero_pad_x", {"mismatch": "pad"}, "you pad x with zeros to m values"),
+                   Form("truncate_or_pad_x", {"mismatch": "fit"},
+                        "you cut x down or pad it with zeros, whichever makes it m values long"))),
+    mistake("no_shape_check", "Check the shapes yourself when ws is None: numpy does not always refuse to add "
+            "vectors of different lengths (an x of shape (1,) is broadcast to any length). Raise a ValueError "
+            "whenever m != n.",
+            detail="you rely on numpy to reject the addition, and it broadcasts an x with a single value",
+            mismatch="numpy"),
+    mistake("missing_first_relu", "The hidden layer needs its ReLU: compute ReLU(w1 @ x) before multiplying by w2.",
+            detail="you use w1 @ x without the first ReLU", first_act=False),
+    mistake("extra_relu_before_skip", "Do not apply ReLU to the branch before the addition: add the shortcut to "
+            "w2 @ ReLU(w1 @ x) first, then apply ReLU once.",
+            detail="you apply ReLU to w2 @ ReLU(w1 @ x) before adding the shortcut", branch_act=True),
+    mistake("skip_after_final_relu", "Add the shortcut before the final ReLU, not after it: y = ReLU(F(x) + s).",
+            detail="you add the shortcut after the final ReLU", skip_after_final=True),
+    mistake("missing_shortcut", "The block adds a shortcut before the final ReLU: x when ws is None, ws @ x "
+            "otherwise.",
+            detail="you never add the shortcut", add_shortcut=False),
+    mistake("transposed_weights", "w1 has shape (h, n) and maps x (n,) to the hidden layer as w1 @ x; w2 (m, h) "
+            "maps it to m values as w2 @ a.",
+            forms=(Form("w1_transposed", {"transpose_w1": True}, "w1 is applied transposed (as x @ w1 or w1.T @ x)"),
+                   Form("w2_transposed", {"transpose_w2": True}, "w2 is applied transposed (as a @ w2 or w2.T @ a)"),
+                   Form("both_transposed", {"transpose_w1": True, "transpose_w2": True},
+                        "both weights are applied transposed (x @ w1, then @ w2)"))),
+)
+
+# -------------------------------------------------------------------------------- generated inputs
+NUMBERS = st.one_of(
+    st.integers(-4, 4).map(float),
+    st.sampled_from([0.5, -0.5, 0.25, -1.5, 2.5]),
+    # rounded so that counterexamples stay readable; still dense enough to separate every variant
+    st.floats(-8, 8, allow_nan=False, allow_infinity=False).map(lambda v: round(v, 3)),
+)
+
+# (n, m) pairs. Where m != n both are >= 2, so that numpy refuses every mistaken addition of an (m,) and
+# an (n,) vector the same way however it is written; broadcasting of a single value has its own set.
+SAME = st.integers(1, 6).map(lambda n: (n, n))
+RESIZE = st.tuples(st.integers(2, 6), st.integers(2, 6)).filter(lambda nm: nm[0] != nm[1])
+ONE_FEATURE = st.integers(2, 6).map(lambda m: (1, m))
+
+
+@st.composite
+def block_inputs(draw, *, sizes, projection, elements=NUMBERS, scale=1.0):
+    """(x, w1, w2, ws): ws is an (m, n) array when `projection`, else None. The hidden width h often
+    equals n or m, so that transposed weights give values, not only errors, and their combinations
+    with the other mistakes stay visible."""
+    n, m = draw(sizes)
+    h = draw(st.one_of(st.just(n), st.just(m), st.integers(1, 6)))
+    x = draw(arrays(np.float64, n, elements=elements)) * scale
+    w1 = draw(arrays(np.float64, (h, n), elements=elements))
+    w2 = draw(arrays(np.float64, (m, h), elements=elements))
+    ws = draw(arrays(np.float64, (m, n), elements=elements)) if projection else None
+    return x, w1, w2, ws
+
+
+def valid_inputs(**kw):
+    """Inputs the reference accepts: identity (m = n), or a projection (m = n or m != n)."""
+    return st.one_of(block_inputs(sizes=SAME, projection=False, **kw), block_inputs(sizes=SAME, projection=True, **kw),
+                     block_inputs(sizes=RESIZE, projection=True, **kw))
+
+
+def _scaled(case, sx, sw):
+    x, w1, w2, ws = case
+    return x * sx, w1 * sw, w2 * sw, None if ws is None else ws * sw
+
+
+def _zero_w2(case):
+    x, w1, w2, ws = case
+    return x, w1, np.zeros_like(w2), ws
+
+
+def _negative_x(case):
+    x, w1, w2, ws = case
+    return -np.abs(x) - 0.5, w1, w2, ws
+
+
+VALID = valid_inputs()
+# Each edge kind is its own set, so every kind is drawn (one_of would favour the simplest branch).
+EDGE_SETS = (
+    CaseSet("zeros", valid_inputs(elements=st.just(0.0)), 4, "all-zero inputs"),
+    CaseSet("negative_x", VALID.map(_negative_x), 6, "strictly negative x"),
+    CaseSet("tiny", valid_inputs(scale=1e-3), 5, "tiny magnitudes"),
+    CaseSet("large", VALID.map(lambda c: _scaled(c, 1e3, 10.0)), 5, "large magnitudes"),
+    CaseSet("zero_w2", VALID.map(_zero_w2), 6, "w2 = 0: the block is ReLU(shortcut)"),
+)
+
+# ----------------------------------------------------------------------------------------- checks
+
+
+@check(points=1)
+def loads(ctx):
+    """projection_shortcut.py loads, and projection_block(x, w1, w2, ws) can be called and returns"""
+    ctx.require_callable()
+
+
+@check(points=1)
+def worked_example_1(ctx):
+    """worked example 1 (identity shortcut, m = n = 2): gives [1.5, 0.0]"""
+    ctx.expect_example(0)
+
+
+@check(points=1)
+def worked_example_2(ctx):
+    """worked example 2 (projection from n = 2 to m = 3): gives [1.0, 0.5, 0.0]"""
+    ctx.expect_example(1)
+
+
+@check(points=1)
+def worked_example_3(ctx):
+    """worked example 3 (ws is None, n = 2 but m = 3): raises ValueError"""
+    ctx.expect_example(2)
+
+
+@check(points=1)
+def returns_float_array_of_shape_m(ctx):
+    """returns a float numpy array of shape (m,)"""
+    ctx.expect_array_of_output_shape()
+
+
+@check(points=1)
+def leaves_inputs_unmodified(ctx):
+    """leaves x, w1, w2 and ws unmodified"""
+    ctx.expect_inputs_unmodified()
+
+
+@check(points=3)
+def matches_reference_identity(ctx):
+    """matches the reference with the identity shortcut (ws is None, m = n)"""
+    ctx.expect_agreement("identity")
+
+
+@check(points=4)
+def matches_reference_projection_same_size(ctx):
+    """matches the reference with a projection ws of the same size (m = n): the shortcut is ws @ x, not x"""
+    ctx.expect_agreement("projection_same_size")
+
+
+@check(points=4)
+def matches_reference_projection_resize(ctx):
+    """matches the reference with a projection that changes the size (m != n)"""
+    ctx.expect_agreement("projection_resize")
+
+
+@check(points=3)
+def raises_without_projection(ctx):
+    """raises ValueError when ws is None and m != n (also when n = 1, which numpy would broadcast)"""
+    ctx.expect_agreement("missing_projection", "missing_projection_one_feature")
+
+
+@check(points=3)
+def matches_reference_edge_cases(ctx):
+    """matches the reference on edge cases: zeros, negative x, tiny and large magnitudes, w2 = 0"""
+    ctx.expect_agreement(*(c.name for c in EDGE_SETS))
+
+
+MESSAGE_HELP = ("Write the message for a person: for example raise ValueError(f\"the branch gives shape ({m},) but x "
+                "has shape ({n},): a projection ws of shape ({m}, {n}) is needed\").")
+
+
+def message_problems(message: str, m: int, n: int) -> list[str]:
+    """What a ValueError message for m != n lacks (judged loosely: numbers anywhere, any wording)."""
+    numbers = set(re.findall(r"\d+", message))
+    missing = [f"{name} = {size}" for name, size in (("m", m), ("n", n)) if str(size) not in numbers]
+    problems = [f"the size {' and '.join(missing)}"] if missing else []
+    if "projection" not in message.lower():
+        problems.append('the word "projection"')
+    return problems
+
+
+@check(points=2)
+def error_message_names_shapes(ctx):
+    """the ValueError's message names both shapes and says that a projection is needed"""
+    ctx.require_loaded()
+    expected_raise = [t for t in ctx.trials if t.expected.raises is not None]
+    raised = [t for t in expected_raise if t.outcome.kind == "raised" and t.outcome.error.is_a(t.expected.raises)]
+    if not raised:
+        t = min(expected_raise, key=lambda t: complexity(t.case.args))
+        call = ctx.exercise.call_text(t.case.args)
+        got = (f"raised {t.outcome.error.short()}" if t.outcome.kind == "raised"
+               else f"returned {t.outcome.value.show()}" if t.outcome.kind == "returned" else "did not run")
+        raise Failure(f"{call} {got}, so there is no ValueError message to check.",
+                      help="When ws is None and m != n, raise ValueError yourself. " + MESSAGE_HELP, call=call)
+    for t in sorted(raised, key=lambda t: complexity(t.case.args)):
+        sizes = ctx.exercise.sizes(t.case.args)
+        problems = message_problems(t.outcome.error.message, sizes["m"], sizes["n"])
+        if problems:
+            call = ctx.exercise.call_text(t.case.args)
+            expected = (f"a message naming the shapes ({sizes['m']},) and ({sizes['n']},) and saying that a "
+                        "projection is needed")
+            actual = f"ValueError: {t.outcome.error.message!r}" if t.outcome.error.message else "an empty message"
+            raise Mismatch(expected, actual,
+                           rationale=f"{call} raised {actual}; the message does not mention "
+                                     f"{' or '.join(problems)}.",
+                           help=MESSAGE_HELP, call=call)
+
+
+# ------------------------------------------------------------------------------------ the exercise
+def _a(*rows):
+    return np.array(rows, dtype=float)
+
+
+EXERCISE = Exercise(
+    name="projection_shortcut",
+    title="Projection shortcut: y = ReLU(w2 @ ReLU(w1 @ x) + ws @ x) when the sizes differ",
+    version="1",
+    function="projection_block",
+    parameters=("x", "w1", "w2", "ws"),
+    dims={"x": ("n",), "w1": ("h", "n"), "w2": ("m", "h"), "ws": ("m", "n")},
+    output_dims=("m",),
+    examples=(
+        Example((_a(1.0, -2.0), _a([1.0, 0.0], [1.0, 1.0]), _a([0.5, 0.0], [0.0, 1.0]), None),
+                _a(1.5, 0.0), "worked example 1 (identity shortcut)"),
+        Example((_a(1.0, 2.0), _a([1.0, -1.0], [0.5, 0.5]), _a([1.0, 0.0], [0.0, 1.0], [1.0, -2.0]),
+                 _a([1.0, 0.0], [1.0, -1.0], [0.5, 0.5])),
+                _a(1.0, 0.5, 0.0), "worked example 2 (projection, n = 2 to m = 3)"),
+        # The reference raises here: there is no expected array (None), the grader expects the ValueError.
+        Example((_a(1.0, 2.0), _a([1.0, -1.0], [0.5, 0.5]), _a([1.0, 0.0], [0.0, 1.0], [1.0, -2.0]), None),
+                None, "worked example 3 (no projection, m != n: raises ValueError, no expected array)"),
+    ),
+    case_sets=(
+        CaseSet("identity", block_inputs(sizes=SAME, projection=False), 40, "identity shortcut: ws is None, m = n"),
+        CaseSet("projection_same_size", block_inputs(sizes=SAME, projection=True), 35, "projection ws with m = n"),
+        CaseSet("projection_resize", block_inputs(sizes=RESIZE, projection=True), 40, "projection ws with m != n"),
+        CaseSet("missing_projection", block_inputs(sizes=RESIZE, projection=False), 15,
+                "ws is None and m != n (n, m >= 2): the reference raises ValueError"),
+        CaseSet("missing_projection_one_feature", block_inputs(sizes=ONE_FEATURE, projection=False), 5,
+                "ws is None, n = 1 < m: the reference raises ValueError, numpy would broadcast x"),
+        *EDGE_SETS,
+    ),
+    checks=(loads, worked_example_1, worked_example_2, worked_example_3, returns_float_array_of_shape_m,
+            leaves_inputs_unmodified, matches_reference_identity, matches_reference_projection_same_size,
+            matches_reference_projection_resize, raises_without_projection, matches_reference_edge_cases,
+            error_message_names_shapes),
+    catalog=CATALOG,
+    model=model,
+    tolerance_scale=tolerance_scale,
+    expected_errors=("ValueError",),
+    seed=20261203,
+    stub="exercises/projection_shortcut/projection_shortcut.py",
+    reference="solutions/projection_shortcut.py",
+    readme="exercises/projection_shortcut/README.md",
+)

@@ -1,0 +1,451 @@
+"""The gradient_flow exercise: reference, stub, correct styles, catalog (mutation score), structural
+mistakes, public tests, experiment check, CLI, and the learner files' consistency with the grader."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graders.engine.diagnose import variants_of_size
+from graders.engine.grade import grade_source
+from graders.exercises import get
+from graders.exercises.gradient_flow import DEPTHS, EXPERIMENT_SETS, experiment_inputs
+from graders.exercises.gradient_flow.model import model
+from graders.release import check_no_leak
+
+REPO = Path(__file__).resolve().parents[1]
+EXERCISE = get("gradient_flow")
+FOLDER = REPO / "exercises" / "gradient_flow"
+MODEL_SOURCE = (REPO / "graders" / "exercises" / "gradient_flow" / "model.py").read_text()
+REFERENCE = REPO / "solutions" / "gradient_flow.py"
+STUB = FOLDER / "gradient_flow.py"
+SINGLES = variants_of_size(EXERCISE, 1)
+PAIRS = variants_of_size(EXERCISE, 2)
+POINTS = {c.name: c.points for c in EXERCISE.checks}
+EXPERIMENT_CHECK = "experiment_shows_vanishing_and_bounded_gradients"
+
+
+@pytest.fixture(scope="module")
+def grade(sandbox):
+    def run(source: str):
+        return grade_source(EXERCISE, source, sandbox=sandbox, submission="test")
+
+    return run
+
+
+def variant_source(overrides: dict) -> str:
+    """Learner source for a catalog variant: the model file plus a layer_gradient_norms that calls it."""
+    return MODEL_SOURCE + ("\n\ndef layer_gradient_norms(x, weights, residual):\n"
+                           f"    return model(x, weights, residual, **{overrides!r})\n")
+
+
+def load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ------------------------------------------------------------------------------------ correct styles
+CORRECT = {
+    "python_loops": '''
+import math
+import numpy as np
+
+def layer_gradient_norms(x, weights, residual):
+    L, n = len(weights), len(x)
+    hs = [[float(v) for v in x]]
+    acts = []
+    for l in range(L):
+        z = [sum(float(weights[l][i][j]) * hs[-1][j] for j in range(n)) for i in range(n)]
+        a = [math.tanh(v) for v in z]
+        acts.append(a)
+        hs.append([hs[-1][i] + a[i] for i in range(n)] if residual else a)
+    g = list(hs[-1])
+    out = [0.0] * L
+    for l in range(L - 1, -1, -1):
+        d = [g[i] * (1 - acts[l][i] ** 2) for i in range(n)]
+        back = [sum(float(weights[l][i][j]) * d[i] for i in range(n)) for j in range(n)]
+        g = [back[j] + g[j] for j in range(n)] if residual else back
+        out[l] = math.sqrt(sum(v * v for v in g))
+    return np.array(out)
+''',
+    "einsum_sech": '''
+import numpy as np
+
+def layer_gradient_norms(x, weights, residual):
+    zs, hs = [], [x]
+    for w in weights:
+        zs.append(np.einsum("ij,j->i", w, hs[-1]))
+        hs.append(np.tanh(zs[-1]) + (hs[-1] if residual else 0))
+    g = hs[-1]
+    norms = []
+    for w, z in zip(weights[::-1], zs[::-1]):
+        delta = g / np.cosh(z) ** 2
+        g = np.einsum("ij,i->j", w, delta) + (g if residual else 0)
+        norms.append(np.sqrt(np.einsum("i,i->", g, g)))
+    return np.array(norms[::-1])
+''',
+    "float32": '''
+import numpy as np
+
+def layer_gradient_norms(x, weights, residual):
+    x = np.asarray(x, dtype=np.float32)
+    weights = np.asarray(weights, dtype=np.float32)
+    cache = []
+    h = x
+    for w in weights:
+        a = np.tanh(w @ h)
+        cache.append(a)
+        h = h + a if residual else a
+    g = h
+    out = np.empty(len(weights), dtype=np.float32)
+    for l in range(len(weights) - 1, -1, -1):
+        delta = g * (1 - cache[l] * cache[l])
+        g = weights[l].T @ delta + (g if residual else 0)
+        out[l] = np.linalg.norm(g)
+    return out
+''',
+    "printing_and_warnings": '''
+import sys
+import warnings
+import numpy as np
+
+def layer_gradient_norms(x, weights, residual):
+    print("forward", x.shape, weights.shape, residual)
+    warnings.warn("computing gradient norms")
+    print("to stderr", file=sys.stderr)
+    acts, h = [], x.copy()
+    for W in weights:
+        acts.append(np.tanh(np.dot(W, h)))
+        h = h + acts[-1] if residual else acts[-1]
+    grads = [h]
+    for W, a in zip(reversed(weights), reversed(acts)):
+        up = grads[-1]
+        grads.append(np.dot(up * (1 - a ** 2), W) + (up if residual else 0))
+    print("done")
+    return np.linalg.norm(np.array(grads[1:][::-1]), axis=1)
+''',
+    "jacobian_matrices_recursive": '''
+import numpy as np
+
+def forward(h, weights, residual):
+    if len(weights) == 0:
+        return [h]
+    a = np.tanh(weights[0] @ h)
+    return [h] + forward(h + a if residual else a, weights[1:], residual)
+
+def layer_gradient_norms(x, weights, residual):
+    hs = forward(x, weights, residual)
+    n = len(x)
+    g = hs[-1]
+    result = np.zeros(len(weights))
+    for l in reversed(range(len(weights))):
+        a = np.tanh(weights[l] @ hs[l])
+        jacobian = np.diag(1 - a ** 2) @ weights[l] + (np.eye(n) if residual else 0)
+        g = jacobian.T @ g
+        result[l] = np.sqrt(g @ g)
+    return result
+''',
+    "in_place_on_copies": '''
+import numpy as np
+
+def layer_gradient_norms(x, weights, residual):
+    h = np.array(x, dtype=float, copy=True)
+    L = weights.shape[0]
+    A = np.zeros((L, h.size))
+    for l in range(L):
+        A[l] = np.tanh(weights[l] @ h)
+        if residual:
+            h += A[l]
+        else:
+            h = A[l].copy()
+    g = h
+    norms = np.zeros(L)
+    for l in range(L - 1, -1, -1):
+        delta = g * (1.0 - A[l] ** 2)
+        new = weights[l].T @ delta
+        if residual:
+            new += g
+        g = new
+        norms[l] = np.linalg.norm(g)
+    return norms
+''',
+}
+
+
+# ---------------------------------------------------------------------------------- reference, stub
+def test_reference_gets_full_marks(grade):
+    report = grade(REFERENCE.read_text())
+    assert report.score == report.max_score == sum(POINTS.values())
+    assert report.diagnoses == ()
+
+
+def test_stub_gets_zero_without_crashing(grade):
+    report = grade(STUB.read_text())
+    assert report.score == 0
+    assert "raises" in report.codes
+    assert all(not c.passed for c in report.checks)
+    assert not any(c.status == "error" for c in report.checks)  # no check crashed on the stub
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_correct_solution_gets_full_marks(grade, name):
+    report = grade(CORRECT[name])
+    failed = [(c.name, c.feedback and c.feedback.rationale) for c in report.checks if not c.passed]
+    assert report.score == report.max_score, failed
+    assert report.diagnoses == ()
+
+
+def test_the_correct_styles_really_differ_from_the_reference_text():
+    for source in CORRECT.values():
+        assert "def layer_gradient_norms" in source and source.strip() != REFERENCE.read_text().strip()
+
+
+# ------------------------------------------------------------------------------ structural mistakes
+def wrapped(body: str) -> str:
+    return MODEL_SOURCE + "\n\ndef layer_gradient_norms(x, weights, residual):\n" + body
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ("    return model(x, weights, residual).reshape(-1, 1)\n", "wrong_shape"),
+    ("    return model(x, weights, residual).tolist()\n", "not_an_array"),
+    ("    return model(x, weights, residual).astype(int)\n", "wrong_dtype"),
+    ("    return float(model(x, weights, residual)[0])\n", "not_an_array"),
+])
+def test_wrong_type_or_shape_gets_the_structural_code(grade, body, code):
+    report = grade(wrapped(body))
+    assert code in report.codes
+    by_name = {c.name: c for c in report.checks}
+    assert not by_name["returns_float_array_of_shape_L"].passed
+    assert report.score < report.max_score
+
+
+def test_mutating_the_input_is_named(grade):
+    report = grade(wrapped("    out = model(x, weights, residual)\n    x *= 2.0\n    return out\n"))
+    assert "mutates_input" in report.codes
+    assert not {c.name: c for c in report.checks}["leaves_inputs_unmodified"].passed
+
+
+# ------------------------------------------------------------------------------ catalog (mutation score)
+def fresh_inputs(count=120, seed=11):
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        n, depth = int(rng.integers(1, 5)), int(rng.integers(1, 6))
+        x = rng.normal(size=n) * 1.5
+        weights = rng.normal(size=(depth, n, n)) * 0.8 / np.sqrt(n)
+        yield x, weights, bool(i % 2)
+
+
+_OUTPUTS: dict[str, list] = {}
+
+
+def outputs(variant):
+    if variant.label not in _OUTPUTS:
+        _OUTPUTS[variant.label] = [model(*args, **variant.overrides) for args in fresh_inputs()]
+    return _OUTPUTS[variant.label]
+
+
+def same(a, b):
+    return all(x.shape == y.shape and np.allclose(x, y, rtol=1e-9, atol=1e-300) for x, y in zip(a, b))
+
+
+def simplest_equivalent(variant):
+    """The first variant in the engine's order (fewest mistakes, then catalog order) that is the same
+    function as ``variant`` on fresh random inputs."""
+    mine = outputs(variant)
+    for candidate in [*SINGLES, *PAIRS]:
+        if same(mine, outputs(candidate)):
+            return candidate
+    raise AssertionError("a variant is always equivalent to itself")
+
+
+def test_catalog_has_the_required_entries():
+    required = {"missing_identity_backward", "subtracted_skip", "wrong_activation_derivative",
+                "missing_activation_derivative", "untransposed_weights", "reversed_order", "squared_norm",
+                "ignores_residual"}
+    assert required <= set(EXERCISE.codes)
+    assert len(set(EXERCISE.codes)) == len(EXERCISE.codes)
+    assert all(m.hint for m in EXERCISE.catalog)
+    forms = [f.name for m in EXERCISE.catalog for f in m.forms]
+    assert len(set(forms)) == len(forms)
+
+
+@pytest.mark.parametrize("variant", SINGLES, ids=lambda v: v.label)
+def test_every_single_form_differs_from_the_reference_and_from_every_other(variant):
+    reference = outputs(variants_of_size(EXERCISE, 0)[0])
+    assert not same(outputs(variant), reference)
+    assert simplest_equivalent(variant) is variant
+
+
+@pytest.mark.parametrize("variant", SINGLES, ids=lambda v: v.label)
+def test_every_catalog_form_is_caught_and_named(grade, variant):
+    report = grade(variant_source(variant.overrides))
+    assert report.score < report.max_score
+    assert tuple(sorted(report.codes)) == variant.codes
+    diagnosis = next(d for d in report.diagnoses if d.code == variant.codes[0])
+    assert diagnosis.detail == variant.parts[0][1].detail  # the exact form, e.g. which derivative
+    assert report.counterexample is not None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda v: v.label)
+def test_every_pair_of_mistakes_is_caught_and_named(grade, pair):
+    report = grade(variant_source(pair.overrides))
+    assert report.score < report.max_score
+    assert tuple(sorted(report.codes)) == tuple(sorted(simplest_equivalent(pair).codes))
+
+
+# --------------------------------------------------------------------------------------- the experiment
+def test_experiment_cases_are_the_readme_experiment():
+    x, weights = experiment_inputs()
+    assert len(EXPERIMENT_SETS) == 2 * len(DEPTHS)
+    stub = load(STUB, "_gradient_flow_stub_for_test")
+    sx, sw = stub.experiment_inputs()
+    assert np.array_equal(sx, x) and np.array_equal(sw, weights)
+    assert stub.EXPERIMENT_DEPTHS == DEPTHS
+
+
+def experiment_ratios(**overrides):
+    x, weights = experiment_inputs()
+    return {flag: [(lambda v: v[0] / v[-1])(model(x, weights[:d], flag, **overrides)) for d in DEPTHS]
+            for flag in (False, True)}
+
+
+def test_the_reference_shows_the_qualitative_result():
+    ratios = experiment_ratios()
+    plain, residual = ratios[False], ratios[True]
+    assert all(b < a / 2 for a, b in zip(plain, plain[1:])) and plain[-1] < 1e-8
+    assert all(0.5 < r < 5 for r in residual)
+
+
+@pytest.mark.parametrize("overrides", [{"identity_backward": False}, {"ignore_residual": True}, {"reverse": True}])
+def test_the_experiment_check_fails_a_stack_without_the_effect_and_states_its_ratios(grade, overrides):
+    report = grade(variant_source(overrides))
+    check = {c.name: c for c in report.checks}[EXPERIMENT_CHECK]
+    assert not check.passed
+    plain = experiment_ratios(**overrides)[False]
+    assert f"L=32: {plain[-1]:.3g}" in check.feedback.rationale  # the learner's own ratios, as computed
+
+
+def test_the_experiment_check_is_qualitative(grade):
+    # squared norms are wrong, yet they show the effect: only the agreement checks fail
+    report = grade(variant_source({"squared": True}))
+    assert {c.name: c for c in report.checks}[EXPERIMENT_CHECK].passed
+
+
+# ------------------------------------------------------------------------------------------ public tests
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONPATH")}
+ENV.update(PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+PLUGINS = ("-p", "_hypothesis_pytestplugin") if importlib.util.find_spec("_hypothesis_pytestplugin") else ()
+
+
+def run_public_tests(source: str, *extra: str) -> subprocess.CompletedProcess:
+    """The public tests against `source` (as gradient_flow.py) in an empty temporary directory."""
+    with tempfile.TemporaryDirectory(prefix="public_gradient_flow_") as tmp:
+        shutil.copy(FOLDER / "test_gradient_flow.py", Path(tmp) / "test_gradient_flow.py")
+        (Path(tmp) / "gradient_flow.py").write_text(source)
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PLUGINS, *extra, tmp],
+                              cwd=tmp, env=ENV, capture_output=True, text=True, timeout=180)
+
+
+JOBS = {"reference": (REFERENCE.read_text(), ()), "stub": (STUB.read_text(), ())}
+JOBS.update({f"form:{v.label}": (variant_source(v.overrides), ("-x",)) for v in SINGLES})
+
+
+@pytest.fixture(scope="module")
+def public_run():
+    executor = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
+    futures = {name: executor.submit(run_public_tests, source, *extra) for name, (source, extra) in JOBS.items()}
+    yield lambda name: futures[name].result()
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+def explain(result: subprocess.CompletedProcess) -> str:
+    return f"exit code {result.returncode}\n--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-2000:]}"
+
+
+def last_line(result: subprocess.CompletedProcess) -> str:
+    lines = [line for line in result.stdout.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def test_public_tests_pass_on_the_reference(public_run):
+    result = public_run("reference")
+    assert result.returncode == 0, explain(result)
+    assert "passed" in last_line(result) and "failed" not in last_line(result), explain(result)
+
+
+def test_public_tests_fail_cleanly_on_the_stub(public_run):
+    result = public_run("stub")
+    assert result.returncode == 1, explain(result)
+    assert "not implemented yet" in result.stdout, explain(result)
+    assert "error" not in last_line(result).lower() and "passed" not in last_line(result), explain(result)
+    assert "Traceback" not in result.stdout, explain(result)
+
+
+@pytest.mark.parametrize("variant", SINGLES, ids=lambda v: v.label)
+def test_public_tests_catch_every_catalog_form(public_run, variant):
+    result = public_run(f"form:{variant.label}")
+    assert result.returncode == 1, explain(result)  # a test failure, not a collection error or a crash
+    assert "error" not in last_line(result).lower(), explain(result)
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+def gradekit(*args):
+    return subprocess.run([sys.executable, "-m", "graders", *args], capture_output=True, text=True, cwd=REPO,
+                          timeout=120)
+
+
+def test_cli_grades_the_reference_with_full_marks():
+    result = gradekit("grade", "solutions/gradient_flow.py", "--exercise", "gradient_flow", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["exercise"] == "gradient_flow"
+    assert data["score"] == data["max_score"] == EXERCISE.max_score
+
+
+def test_cli_lists_the_exercise():
+    result = gradekit("list", "--json")
+    assert result.returncode == 0, result.stderr
+    entry = next(e for e in json.loads(result.stdout) if e["name"] == "gradient_flow")
+    assert entry["title"] == EXERCISE.title
+    assert entry["stub"] == "exercises/gradient_flow/gradient_flow.py"
+    assert entry["reference"] == "solutions/gradient_flow.py"
+    assert entry["max_score"] == EXERCISE.max_score
+
+
+# ------------------------------------------------------------------------------- learner files agree
+def test_readme_shows_the_worked_examples_and_experiment_numbers():
+    readme = (FOLDER / "README.md").read_text()
+    for example in EXERCISE.examples:
+        assert np.allclose(model(*example.args), example.expected)
+        for value in example.expected:
+            assert f"{value:.7g}" in readme or f"{value:.1f}" in readme
+    ratios = experiment_ratios()
+    for flag in (False, True):
+        for r in ratios[flag]:
+            assert f"{r:.3g}" in readme
+    assert "![" in readme and "(gradient_ratio.svg)" in readme
+
+
+def test_committed_plot_is_what_the_script_draws_from_the_reference(tmp_path):
+    out = tmp_path / "plot.svg"
+    result = subprocess.run([sys.executable, str(FOLDER / "plot_experiment.py"), "--solution", str(REFERENCE),
+                             "--out", str(out)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == (FOLDER / "gradient_ratio.svg").read_text()
+
+
+def test_learner_files_do_not_contain_the_reference():
+    check_no_leak({p.name: p for p in FOLDER.iterdir() if p.is_file()})

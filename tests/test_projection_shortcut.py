@@ -1,0 +1,527 @@
+"""The projection-shortcut exercise: reference full marks, stub zero, correct styles full marks, every
+catalog form (and pair) caught and named, the ValueError and its message, public tests, CLI."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from graders.engine.cases import case_book
+from graders.engine.diagnose import variants_of_size
+from graders.engine.grade import grade_source
+from graders.exercises import get
+from graders.exercises.projection_shortcut import message_problems
+from graders.exercises.projection_shortcut.model import model
+from tests.test_release import reference_lines  # the release test's rule: every code line
+
+REPO = Path(__file__).resolve().parents[1]
+NAME = "projection_shortcut"
+EXERCISE = get(NAME)
+MODEL_SOURCE = (REPO / "graders" / "exercises" / NAME / "model.py").read_text()
+REFERENCE = REPO / "solutions" / f"{NAME}.py"
+STUB = REPO / "exercises" / NAME / f"{NAME}.py"
+PUBLIC_TESTS = REPO / "exercises" / NAME / f"test_{NAME}.py"
+SINGLES = variants_of_size(EXERCISE, 1)
+PAIRS = variants_of_size(EXERCISE, 2)
+# Variants that raise where the reference returns get "raises" on top of their own code only when the
+# exceptions are not explained; structural codes come from how a learner's file behaves, not the mistake.
+STRUCTURAL = {"raises", "wrong_shape", "not_an_array", "wrong_dtype", "non_finite"}
+
+
+def points(*names: str) -> int:
+    return sum(c.points for c in EXERCISE.checks if c.name in names)
+
+
+@pytest.fixture(scope="module")
+def grade(sandbox):
+    def run(source: str):
+        return grade_source(EXERCISE, source, sandbox=sandbox, submission="test")
+
+    return run
+
+
+def variant_source(overrides: dict) -> str:
+    """Learner source for a catalog variant: the model file plus a projection_block that calls it."""
+    return MODEL_SOURCE + ("\n\ndef projection_block(x, w1, w2, ws=None):\n"
+                           f"    return model(x, w1, w2, ws, **{overrides!r})\n")
+
+
+def failed(report) -> list[str]:
+    return [c.name for c in report.checks if not c.passed]
+
+
+# ------------------------------------------------------------------------------ reference and stub
+def test_reference_gets_full_marks(grade):
+    report = grade(REFERENCE.read_text())
+    assert report.score == report.max_score == EXERCISE.max_score == sum(c.points for c in EXERCISE.checks)
+    assert report.diagnoses == ()
+    assert report.counterexample is None
+
+
+def test_stub_gets_zero_without_crashing(grade):
+    report = grade(STUB.read_text())
+    assert report.score == 0
+    assert report.codes == ("raises",)
+    assert "NotImplementedError" in report.diagnoses[0].message
+    assert all(c.status in ("failed", "skipped") for c in report.checks)
+
+
+def test_model_without_overrides_is_the_reference_on_every_case():
+    for case in case_book(EXERCISE).cases:
+        try:
+            want = EXERCISE.reference_function(*case.args)
+        except ValueError as error:
+            with pytest.raises(ValueError) as got:
+                model(*case.args)
+            assert str(got.value) == str(error)
+            continue
+        np.testing.assert_allclose(model(*case.args), want, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5), st.booleans(), st.data())
+def test_reference_on_random_inputs(n, h, m, projection, data):
+    elements = st.floats(-10, 10, allow_nan=False)
+    x = data.draw(arrays(float, n, elements=elements))
+    w1 = data.draw(arrays(float, (h, n), elements=elements))
+    w2 = data.draw(arrays(float, (m, h), elements=elements))
+    ws = data.draw(arrays(float, (m, n), elements=elements)) if projection else None
+    originals = [None if a is None else a.copy() for a in (x, w1, w2, ws)]
+    if ws is None and m != n:
+        with pytest.raises(ValueError) as error:
+            EXERCISE.reference_function(x, w1, w2, ws)
+        assert message_problems(str(error.value), m, n) == []
+    else:
+        y = EXERCISE.reference_function(x, w1, w2, ws)
+        assert y.shape == (m,) and y.dtype == np.float64 and np.all(y >= 0)
+        np.testing.assert_allclose(y, model(x, w1, w2, ws), rtol=1e-12, atol=1e-12)
+    for before, after in zip(originals, (x, w1, w2, ws)):
+        assert before is None or np.array_equal(before, after)
+
+
+# ----------------------------------------------------------------------------------- worked examples
+def test_worked_examples_are_documented_and_match_the_reference():
+    identity, projection, raising = EXERCISE.examples
+    assert identity.args[3] is None and identity.args[0].shape == (2,) and identity.args[2].shape[0] == 2
+    assert projection.args[0].shape == (2,) and projection.args[3].shape == (3, 2)
+    for example in (identity, projection):
+        np.testing.assert_array_equal(EXERCISE.reference_function(*example.args), example.expected)
+    # the raising example documents "no expected array" and the reference raises there
+    assert raising.expected is None and raising.args[3] is None and "ValueError" in raising.label
+    with pytest.raises(ValueError):
+        EXERCISE.reference_function(*raising.args)
+    readme = (REPO / "exercises" / NAME / "README.md").read_text()
+    for example in (identity, projection):
+        assert repr(example.expected.tolist()).replace("'", "") in readme
+
+
+def test_case_book_has_the_promised_variety():
+    book = case_book(EXERCISE)
+    by_set: dict[str, list] = {}
+    for c in book.cases:
+        by_set.setdefault(c.set_name, []).append(c.args)
+
+    def nm(args):
+        return args[0].shape[0], args[2].shape[0]
+
+    assert all(a[3] is None and nm(a)[0] == nm(a)[1] for a in by_set["identity"])
+    assert all(a[3] is not None and nm(a)[0] == nm(a)[1] for a in by_set["projection_same_size"])
+    assert all(a[3] is not None and nm(a)[0] != nm(a)[1] for a in by_set["projection_resize"])
+    assert all(a[3] is None and nm(a)[0] != nm(a)[1] and min(nm(a)) >= 2 for a in by_set["missing_projection"])
+    assert all(a[3] is None and nm(a)[0] == 1 < nm(a)[1] for a in by_set["missing_projection_one_feature"])
+    resize = [nm(a) for a in by_set["projection_resize"] + by_set["missing_projection"]]
+    assert any(m < n for n, m in resize) and any(m > n for n, m in resize)
+    # square weights (h = n = m) occur, so transposed weights give values, not only errors
+    assert any(a[1].shape[0] == a[0].shape[0] for a in by_set["identity"] + by_set["projection_same_size"])
+    values = np.concatenate([a.ravel() for c in book.cases for a in c.args if isinstance(a, np.ndarray)])
+    assert (values < 0).any() and (values > 0).any() and (values == 0).any()
+
+
+# --------------------------------------------------------------------------------- correct solutions
+CORRECT = {
+    "plain": '''
+import numpy as np
+
+def projection_block(x, w1, w2, ws=None):
+    branch = w2 @ np.maximum(0, w1 @ x)
+    if ws is None:
+        if branch.shape != x.shape:
+            raise ValueError(f"shapes {branch.shape} and {x.shape} differ: a projection ws is needed")
+        return np.maximum(0, branch + x)
+    return np.maximum(0, branch + ws @ x)
+''',
+    "loops": '''
+def projection_block(x, w1, w2, ws=None):
+    import numpy as np
+    n, h, m = len(x), len(w1), len(w2)
+    if ws is None and m != n:
+        raise ValueError("Projection needed: output size m=%d, input size n=%d" % (m, n))
+    hidden = [max(0.0, sum(w1[j][i] * x[i] for i in range(n))) for j in range(h)]
+    out = []
+    for k in range(m):
+        s = x[k] if ws is None else sum(ws[k][i] * x[i] for i in range(n))
+        out.append(max(0.0, sum(w2[k][j] * hidden[j] for j in range(h)) + s))
+    return np.array(out, dtype=float)
+''',
+    "einsum_float32": '''
+import numpy as np
+
+class ShapeMismatch(ValueError):
+    pass
+
+def projection_block(x, w1, w2, ws=None):
+    x32 = np.asarray(x, dtype=np.float32)
+    if ws is None and w2.shape[0] != x.shape[0]:
+        raise ShapeMismatch(f"cannot add x {tuple(x.shape)} to an output {(w2.shape[0],)} without a PROJECTION")
+    a = np.einsum("hn,n->h", w1.astype(np.float32), x32).clip(min=0)
+    s = x32 if ws is None else np.einsum("mn,n->m", ws.astype(np.float32), x32)
+    return np.maximum(np.einsum("mh,h->m", w2.astype(np.float32), a) + s, 0)
+''',
+    "printing_and_warnings": '''
+import sys
+import warnings
+import numpy as np
+
+def projection_block(x, w1, w2, ws=None):
+    print("shapes:", x.shape, w1.shape, w2.shape, None if ws is None else ws.shape)
+    warnings.warn("debugging projection_block")
+    print("to stderr", file=sys.stderr)
+    shortcut = x
+    if ws is not None:
+        shortcut = np.dot(ws, x)
+    elif w2.shape[0] != x.size:
+        raise ValueError("x has shape (%d,), the branch (%d,): use a projection" % (x.size, w2.shape[0]))
+    return np.where(np.dot(w2, np.where(np.dot(w1, x) > 0, np.dot(w1, x), 0)) + shortcut > 0,
+                    np.dot(w2, np.where(np.dot(w1, x) > 0, np.dot(w1, x), 0)) + shortcut, 0.0)
+''',
+    "column_vectors_and_copies": '''
+import numpy as np
+
+def projection_block(x, w1, w2, ws=None):
+    x = np.array(x, dtype=float).reshape(-1, 1)
+    m, n = w2.shape[0], x.shape[0]
+    if ws is None:
+        if m != n:
+            raise ValueError(f"Dimension mismatch between output ({m},) and input ({n},); "
+                             "pass a projection matrix ws")
+        ws = np.eye(n)
+    hidden = np.matmul(w1, x)
+    hidden[hidden < 0] = 0
+    y = np.matmul(w2, hidden) + np.matmul(ws, x)
+    y[y < 0] = 0
+    return y.ravel()
+''',
+    "check_first_with_shapes_in_words": '''
+import numpy as np
+
+def relu(v):
+    return v * (v > 0)
+
+def projection_block(x, w1, w2, ws=None):
+    if ws is None and w2.shape[0] != x.shape[0]:
+        raise ValueError("identity shortcut impossible: x has shape " + str(x.shape)
+                         + " but w2 has shape " + str(w2.shape) + "; a projection is needed")
+    s = x if ws is None else ws @ x
+    return relu(w2 @ relu(w1 @ x) + s) + 0.0
+''',
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_correct_solutions_get_full_marks(grade, name):
+    report = grade(CORRECT[name])
+    assert report.score == report.max_score, [(c.name, c.feedback and c.feedback.rationale) for c in report.checks
+                                              if not c.passed]
+    assert report.diagnoses == ()
+
+
+# ---------------------------------------------------------------------------- the error and its message
+WRONG_ERROR_TYPE = '''
+import numpy as np
+
+def projection_block(x, w1, w2, ws=None):
+    if ws is None and w2.shape[0] != x.shape[0]:
+        raise TypeError(f"shapes ({w2.shape[0]},) and ({x.shape[0]},): a projection is needed")
+    s = x if ws is None else ws @ x
+    return np.maximum(0, w2 @ np.maximum(0, w1 @ x) + s)
+'''
+
+VAGUE_MESSAGE = '''
+import numpy as np
+
+def projection_block(x, w1, w2, ws=None):
+    if ws is None and w2.shape[0] != x.shape[0]:
+        raise ValueError("shapes do not match")
+    s = x if ws is None else ws @ x
+    return np.maximum(0, w2 @ np.maximum(0, w1 @ x) + s)
+'''
+
+NUMPY_MESSAGE = '''
+import numpy as np
+
+def projection_block(x, w1, w2, ws=None):
+    s = x if ws is None else ws @ x  # no check: numpy refuses most mismatches, but broadcasts n = 1
+    return np.maximum(0, w2 @ np.maximum(0, w1 @ x) + s)
+'''
+
+
+def test_wrong_error_type_fails_the_error_checks_only(grade):
+    report = grade(WRONG_ERROR_TYPE)
+    assert set(failed(report)) == {"worked_example_3", "raises_without_projection", "error_message_names_shapes"}
+    assert report.score == report.max_score - points(*failed(report))
+    check = next(c for c in report.checks if c.name == "raises_without_projection")
+    assert "TypeError" in check.feedback.rationale and "ValueError" in check.feedback.rationale
+    assert "raises" in report.codes
+
+
+def test_vague_message_loses_only_the_message_check(grade):
+    report = grade(VAGUE_MESSAGE)
+    assert failed(report) == ["error_message_names_shapes"]
+    assert report.score == report.max_score - points("error_message_names_shapes")
+    feedback = next(c for c in report.checks if c.name == "error_message_names_shapes").feedback
+    assert "shapes do not match" in feedback.actual and "shapes do not match" in feedback.rationale
+    assert feedback.call.startswith("projection_block(x=") and "ws=None" in feedback.call
+    assert "projection" in feedback.rationale and "projection" in feedback.expected
+
+
+def test_numpy_message_fails_the_message_check_and_the_n_is_1_cases(grade):
+    report = grade(NUMPY_MESSAGE)
+    assert set(failed(report)) == {"raises_without_projection", "error_message_names_shapes"}
+    assert report.codes == ("no_shape_check",)
+    feedback = next(c for c in report.checks if c.name == "error_message_names_shapes").feedback
+    assert "operands could not be broadcast" in feedback.actual
+
+
+@pytest.mark.parametrize(("message", "m", "n", "ok"), [
+    ("branch has shape (3,) but x has shape (2,): a projection is needed", 3, 2, True),
+    ("Projection needed: m=4, n=1", 4, 1, True),
+    ("PROJECTION required for 5 -> 2", 2, 5, True),
+    ("shapes (3,) and (2,) differ", 3, 2, False),
+    ("a projection is needed for shape (3,)", 3, 2, False),
+    ("a projection is needed: (13,) vs (22,)", 3, 2, False),
+    ("", 3, 2, False),
+])
+def test_message_is_judged_loosely(message, m, n, ok):
+    assert (message_problems(message, m, n) == []) is ok
+
+
+# ----------------------------------------------------------------------------------- catalog
+def fresh_inputs(count=300, seed=11):
+    """Random inputs of the kinds the case sets hold (where m != n, both are >= 2, except n = 1 without ws)."""
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        kind = i % 5
+        n = int(rng.integers(1, 6))
+        m = n if kind < 2 else int(rng.integers(2, 6))
+        if kind in (2, 3):
+            n = int(rng.choice([k for k in range(2, 6) if k != m]))
+        if kind == 4:
+            n = 1
+        h = int(rng.choice([n, m, int(rng.integers(1, 6))]))
+        ws = rng.normal(size=(m, n)) * 2 if kind in (1, 2) else None
+        yield rng.normal(size=n) * 3, rng.normal(size=(h, n)) * 2, rng.normal(size=(m, h)) * 2, ws
+
+
+_OUTPUTS: dict[str, list] = {}
+
+
+def outputs(variant):
+    if variant.label not in _OUTPUTS:
+        out = _OUTPUTS[variant.label] = []
+        for args in fresh_inputs():
+            try:
+                out.append(np.asarray(model(*args, **variant.overrides)))
+            except (ValueError, IndexError, TypeError):
+                out.append(None)
+    return _OUTPUTS[variant.label]
+
+
+def same(a, b):
+    return all((x is None and y is None) or (x is not None and y is not None and x.shape == y.shape
+                                               and np.allclose(x, y, rtol=1e-9, atol=1e-12)) for x, y in zip(a, b))
+
+
+def behaviour_codes(report):
+    return tuple(sorted(c for c in report.codes if c not in STRUCTURAL))
+
+
+def test_catalog_has_the_required_entries():
+    required = {"ignores_projection", "adds_both_shortcuts", "relu_on_projection", "projection_transposed",
+                "missing_final_relu", "truncates_or_pads", "missing_first_relu", "skip_after_final_relu"}
+    assert required <= set(EXERCISE.codes)
+    assert len(set(EXERCISE.codes)) == len(EXERCISE.codes)
+    assert all(m.hint for m in EXERCISE.catalog)
+    forms = {f.name for m in EXERCISE.catalog for f in m.forms}
+    assert {"truncate_x", "zero_pad_x"} <= forms
+
+
+def test_every_form_differs_from_the_reference_and_from_every_other_form():
+    reference = outputs(variants_of_size(EXERCISE, 0)[0])
+    seen = {}
+    for variant in SINGLES:
+        mine = outputs(variant)
+        assert not same(mine, reference), variant.label
+        for label, other in seen.items():
+            assert not same(mine, other), (variant.label, label)
+        seen[variant.label] = mine
+
+
+@pytest.mark.parametrize("variant", SINGLES, ids=lambda v: v.label)
+def test_every_catalog_form_is_caught_and_named(grade, variant):
+    report = grade(variant_source(variant.overrides))
+    assert report.score < report.max_score
+    assert behaviour_codes(report) == variant.codes
+    assert "unknown" not in report.codes
+    diagnosis = next(d for d in report.diagnoses if d.code == variant.codes[0])
+    assert diagnosis.detail == variant.parts[0][1].detail  # the exact form, e.g. truncate or pad
+    assert report.counterexample is not None
+
+
+def simplest_equivalent(pair):
+    """The first variant in the engine's order (fewest mistakes, then catalog order) that is the same
+    function as the pair on fresh random inputs."""
+    mine = outputs(pair)
+    for candidate in [*SINGLES, *PAIRS]:
+        if same(mine, outputs(candidate)):
+            return candidate
+    raise AssertionError("a pair is always equivalent to itself")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda v: v.label)
+def test_every_pair_of_mistakes_is_caught_and_named(grade, pair):
+    report = grade(variant_source(pair.overrides))
+    assert report.score < report.max_score
+    assert behaviour_codes(report) == tuple(sorted(simplest_equivalent(pair).codes))
+
+
+# ------------------------------------------------------------------------------ structural mistakes
+@pytest.mark.parametrize(("body", "code"), [
+    ("return (w2 @ np.maximum(0, w1 @ x) + s).tolist()", "not_an_array"),
+    ("return (w2 @ np.maximum(0, w1 @ x) + s).reshape(-1, 1)", "wrong_shape"),
+    ("return np.maximum(0, w2 @ np.maximum(0, w1 @ x) + s).astype(int)", "wrong_dtype"),
+])
+def test_wrong_type_or_shape_gets_the_structural_code(grade, body, code):
+    source = ("import numpy as np\n\ndef projection_block(x, w1, w2, ws=None):\n"
+              "    if ws is None and len(w2) != len(x):\n        raise ValueError('(%d,) vs (%d,): projection' % (len(w2), len(x)))\n"
+              f"    s = x if ws is None else ws @ x\n    {body}\n")
+    report = grade(source)
+    assert code in report.codes
+    assert "returns_float_array_of_shape_m" in failed(report)
+    assert report.score < report.max_score
+
+
+def test_mutating_an_input_is_reported(grade):
+    source = ("import numpy as np\n\ndef projection_block(x, w1, w2, ws=None):\n"
+              "    if ws is None and len(w2) != len(x):\n        raise ValueError('(%d,) vs (%d,): projection' % (len(w2), len(x)))\n"
+              "    y = np.maximum(0, w2 @ np.maximum(0, w1 @ x) + (x if ws is None else ws @ x))\n"
+              "    x *= 0.5  # in place: the caller's x changes\n"
+              "    return y\n")
+    report = grade(source)
+    assert "mutates_input" in report.codes
+    assert "leaves_inputs_unmodified" in failed(report)
+
+
+# ------------------------------------------------------------------------------ public tests
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONPATH")}
+ENV.update(PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+PLUGINS = ("-p", "_hypothesis_pytestplugin") if importlib.util.find_spec("_hypothesis_pytestplugin") else ()
+
+
+def run_public_tests(source: str, *extra: str) -> subprocess.CompletedProcess:
+    """The public tests against `source` (as projection_shortcut.py), alone in an empty temporary directory."""
+    with tempfile.TemporaryDirectory(prefix="public_tests_") as tmp:
+        shutil.copy(PUBLIC_TESTS, Path(tmp) / PUBLIC_TESTS.name)
+        (Path(tmp) / f"{NAME}.py").write_text(source)
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PLUGINS, *extra, tmp],
+                              cwd=tmp, env=ENV, capture_output=True, text=True, timeout=180)
+
+
+PUBLIC_JOBS = {"reference": (REFERENCE.read_text(), ()), "stub": (STUB.read_text(), ())}
+PUBLIC_JOBS.update({f"form:{v.label}": (variant_source(v.overrides), ("-x",)) for v in SINGLES})
+
+
+@pytest.fixture(scope="module")
+def public_run():
+    executor = ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)))
+    futures = {name: executor.submit(run_public_tests, src, *extra) for name, (src, extra) in PUBLIC_JOBS.items()}
+    yield lambda name: futures[name].result()
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+def explain(result) -> str:
+    return f"exit code {result.returncode}\n--- stdout ---\n{result.stdout[-5000:]}\n--- stderr ---\n{result.stderr[-1500:]}"
+
+
+def last_line(result) -> str:
+    lines = [line for line in result.stdout.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def test_public_tests_do_not_import_the_kit_or_contain_the_reference():
+    imports = [line for line in PUBLIC_TESTS.read_text().splitlines() if line.lstrip().startswith(("import ", "from "))]
+    assert not [line for line in imports if "graders" in line or "solutions" in line or "gradekit" in line]
+    # as strict as the release test: no code line of any reference, of any length, anywhere in a shipped file
+    hidden = {line for ref in sorted((REPO / "solutions").glob("*.py")) for line in reference_lines(ref.read_text())}
+    assert "raise ValueError(f\"the residual branch has shape ({m},) but x has shape ({n},): the identity \"" in hidden
+    for path in (REPO / "exercises" / NAME).iterdir():
+        if path.is_file():
+            text = path.read_text()
+            assert not [line for line in hidden if line in text], path.name
+
+
+def test_public_tests_pass_on_the_reference(public_run):
+    result = public_run("reference")
+    assert result.returncode == 0, explain(result)
+    assert "passed" in last_line(result) and "failed" not in last_line(result), explain(result)
+
+
+def test_public_tests_fail_cleanly_on_the_stub(public_run):
+    result = public_run("stub")
+    last = last_line(result)
+    assert result.returncode == 1, explain(result)
+    assert "not implemented yet" in result.stdout, explain(result)
+    assert "error" not in last.lower() and "passed" not in last, explain(result)
+    assert "Traceback" not in result.stdout, explain(result)
+
+
+@pytest.mark.parametrize("variant", SINGLES, ids=lambda v: v.label)
+def test_public_tests_catch_every_catalog_form(public_run, variant):
+    result = public_run(f"form:{variant.label}")
+    assert result.returncode == 1, explain(result)
+    assert "error" not in last_line(result).lower(), explain(result)
+
+
+# ----------------------------------------------------------------------------------------- CLI
+def gradekit(*args):
+    return subprocess.run([sys.executable, "-m", "graders", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=180)
+
+
+def test_cli_grades_the_reference_with_full_marks():
+    result = gradekit("grade", f"solutions/{NAME}.py", "--exercise", NAME, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["exercise"] == NAME
+    assert data["score"] == data["max_score"] == EXERCISE.max_score
+
+
+def test_cli_lists_the_exercise():
+    result = gradekit("list", "--json")
+    assert result.returncode == 0, result.stderr
+    entry = next(e for e in json.loads(result.stdout) if e["name"] == NAME)
+    assert entry["title"] == EXERCISE.title and entry["max_score"] == EXERCISE.max_score
+    assert (REPO / entry["stub"]).exists() and (REPO / entry["reference"]).exists()
