@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +18,7 @@ from graders.exercises import get
 from graders.exercises.gradient_flow import DEPTHS, EXPERIMENT_SETS, experiment_inputs
 from graders.exercises.gradient_flow.model import model
 from graders.release import check_no_leak
+from tests.public_runs import concurrent_runs, explain, last_line
 
 REPO = Path(__file__).resolve().parents[1]
 EXERCISE = get("gradient_flow")
@@ -345,39 +342,13 @@ def test_the_experiment_check_is_qualitative(grade):
 
 
 # ------------------------------------------------------------------------------------------ public tests
-ENV = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONPATH")}
-ENV.update(PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-PLUGINS = ("-p", "_hypothesis_pytestplugin") if importlib.util.find_spec("_hypothesis_pytestplugin") else ()
-
-
-def run_public_tests(source: str, *extra: str) -> subprocess.CompletedProcess:
-    """The public tests against `source` (as gradient_flow.py) in an empty temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="public_gradient_flow_") as tmp:
-        shutil.copy(FOLDER / "test_gradient_flow.py", Path(tmp) / "test_gradient_flow.py")
-        (Path(tmp) / "gradient_flow.py").write_text(source)
-        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PLUGINS, *extra, tmp],
-                              cwd=tmp, env=ENV, capture_output=True, text=True, timeout=180)
-
-
 JOBS = {"reference": (REFERENCE.read_text(), ()), "stub": (STUB.read_text(), ())}
 JOBS.update({f"form:{v.label}": (variant_source(v.overrides), ("-x",)) for v in SINGLES})
 
 
 @pytest.fixture(scope="module")
 def public_run():
-    executor = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
-    futures = {name: executor.submit(run_public_tests, source, *extra) for name, (source, extra) in JOBS.items()}
-    yield lambda name: futures[name].result()
-    executor.shutdown(wait=True, cancel_futures=True)
-
-
-def explain(result: subprocess.CompletedProcess) -> str:
-    return f"exit code {result.returncode}\n--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-2000:]}"
-
-
-def last_line(result: subprocess.CompletedProcess) -> str:
-    lines = [line for line in result.stdout.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    yield from concurrent_runs(EXERCISE, JOBS)
 
 
 def test_public_tests_pass_on_the_reference(public_run):

@@ -3,14 +3,9 @@ catalog form (and pair) caught and named, the ValueError and its message, public
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +20,7 @@ from graders.engine.grade import grade_source
 from graders.exercises import get
 from graders.exercises.projection_shortcut import message_problems
 from graders.exercises.projection_shortcut.model import model
+from tests.public_runs import concurrent_runs, explain, last_line
 from tests.test_release import reference_lines  # the release test's rule: every code line
 
 REPO = Path(__file__).resolve().parents[1]
@@ -436,39 +432,13 @@ def test_mutating_an_input_is_reported(grade):
 
 
 # ------------------------------------------------------------------------------ public tests
-ENV = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONPATH")}
-ENV.update(PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-PLUGINS = ("-p", "_hypothesis_pytestplugin") if importlib.util.find_spec("_hypothesis_pytestplugin") else ()
-
-
-def run_public_tests(source: str, *extra: str) -> subprocess.CompletedProcess:
-    """The public tests against `source` (as projection_shortcut.py), alone in an empty temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="public_tests_") as tmp:
-        shutil.copy(PUBLIC_TESTS, Path(tmp) / PUBLIC_TESTS.name)
-        (Path(tmp) / f"{NAME}.py").write_text(source)
-        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PLUGINS, *extra, tmp],
-                              cwd=tmp, env=ENV, capture_output=True, text=True, timeout=180)
-
-
 PUBLIC_JOBS = {"reference": (REFERENCE.read_text(), ()), "stub": (STUB.read_text(), ())}
 PUBLIC_JOBS.update({f"form:{v.label}": (variant_source(v.overrides), ("-x",)) for v in SINGLES})
 
 
 @pytest.fixture(scope="module")
 def public_run():
-    executor = ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)))
-    futures = {name: executor.submit(run_public_tests, src, *extra) for name, (src, extra) in PUBLIC_JOBS.items()}
-    yield lambda name: futures[name].result()
-    executor.shutdown(wait=True, cancel_futures=True)
-
-
-def explain(result) -> str:
-    return f"exit code {result.returncode}\n--- stdout ---\n{result.stdout[-5000:]}\n--- stderr ---\n{result.stderr[-1500:]}"
-
-
-def last_line(result) -> str:
-    lines = [line for line in result.stdout.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    yield from concurrent_runs(EXERCISE, PUBLIC_JOBS)
 
 
 def test_public_tests_do_not_import_the_kit_or_contain_the_reference():

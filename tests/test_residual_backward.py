@@ -4,15 +4,10 @@ the command line, and no leak of the reference into what learners get."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +29,7 @@ from graders.exercises.residual_backward import (
 )
 from graders.exercises.residual_backward.model import model
 from graders.release import reference_lines
+from tests.public_runs import concurrent_runs, explain, last_line
 
 REPO = Path(__file__).resolve().parents[1]
 NAME = "residual_backward"
@@ -376,48 +372,24 @@ def test_every_pair_of_mistakes_is_caught_and_named(grade, pair):
 
 
 # -------------------------------------------------------------------------------- public tests
-ENV = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONPATH")}
-ENV.update(PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-PLUGINS = ("-p", "_hypothesis_pytestplugin") if importlib.util.find_spec("_hypothesis_pytestplugin") else ()
 PUBLIC_JOBS = {"reference": (REFERENCE.read_text(), ()), "stub": (STUB.read_text(), ())}
 PUBLIC_JOBS.update({f"form:{variant_id(v)}": (variant_source(v.overrides), ("-x",)) for v in SINGLES})
 
 
-def run_public_tests(source: str, *extra: str) -> subprocess.CompletedProcess:
-    """The public tests against `source` (as the learner's file) in an empty directory, as a learner runs them."""
-    with tempfile.TemporaryDirectory(prefix="public_tests_") as tmp:
-        shutil.copy(FOLDER / f"test_{NAME}.py", tmp)
-        (Path(tmp) / f"{NAME}.py").write_text(source)
-        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PLUGINS, *extra, tmp],
-                              cwd=tmp, env=ENV, capture_output=True, text=True, timeout=300)
-
-
 @pytest.fixture(scope="module")
 def public_run():
-    executor = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
-    futures = {name: executor.submit(run_public_tests, source, *extra) for name, (source, extra) in PUBLIC_JOBS.items()}
-    yield lambda name: futures[name].result()
-    executor.shutdown(wait=True, cancel_futures=True)
-
-
-def summary(result) -> str:
-    lines = [line for line in result.stdout.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
-def explain(result) -> str:
-    return f"exit code {result.returncode}\n--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-2000:]}"
+    yield from concurrent_runs(EXERCISE, PUBLIC_JOBS)
 
 
 def test_public_tests_pass_on_the_reference(public_run):
     result = public_run("reference")
     assert result.returncode == 0, explain(result)
-    assert "passed" in summary(result) and "failed" not in summary(result), explain(result)
+    assert "passed" in last_line(result) and "failed" not in last_line(result), explain(result)
 
 
 def test_public_tests_fail_cleanly_on_the_stub(public_run):
     result = public_run("stub")
-    last = summary(result)
+    last = last_line(result)
     assert result.returncode == 1, explain(result)
     assert "not implemented yet" in result.stdout, explain(result)
     assert "error" not in last.lower() and "passed" not in last, explain(result)
@@ -428,7 +400,7 @@ def test_public_tests_fail_cleanly_on_the_stub(public_run):
 def test_public_tests_catch_every_catalog_form(public_run, variant):
     result = public_run(f"form:{variant_id(variant)}")
     assert result.returncode == 1, explain(result)  # a test failure, not a collection error or a crash
-    assert "error" not in summary(result).lower(), explain(result)
+    assert "error" not in last_line(result).lower(), explain(result)
 
 
 # --------------------------------------------------------------------------------- command line

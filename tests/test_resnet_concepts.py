@@ -9,12 +9,9 @@ import ast
 import dataclasses
 import importlib.util
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -32,7 +29,9 @@ from graders.report.data import report_dict
 from graders.report.html import feedback_html
 from graders.report.text import render_text
 from graders.submission import load
+from tests import public_runs
 from tests.conftest import REPO, SUBMISSIONS
+from tests.public_runs import explain, last_line
 
 FOLDER = REPO / "exercises" / "resnet_concepts"
 STUB = REPO / EXERCISE.stub
@@ -443,38 +442,18 @@ def test_reporters_render_a_quiz_report(source):
 
 
 # ------------------------------------------------------------------------------------------ public tests
-ENV = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONPATH")}
-ENV.update(PYTHONDONTWRITEBYTECODE="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-
-
-def run_public_tests(learner_source: str) -> subprocess.CompletedProcess:
-    """The exercise folder, with `learner_source` as the learner's file, alone in an empty directory."""
-    with tempfile.TemporaryDirectory(prefix="public_quiz_") as tmp:
-        for path in FOLDER.iterdir():
-            if path.is_file() and path.suffix in (".py", ".md"):
-                shutil.copy(path, Path(tmp) / path.name)
-        (Path(tmp) / STUB.name).write_text(learner_source)
-        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", tmp], cwd=tmp,
-                              env=ENV, capture_output=True, text=True, timeout=120)
-
-
-def summary(result) -> str:
-    lines = [line for line in result.stdout.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
-def explain(result) -> str:
-    return f"exit code {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+def run_public_tests(learner_source: str):
+    return public_runs.run_public_tests(EXERCISE, learner_source)
 
 
 def test_public_tests_pass_on_the_reference():
     result = run_public_tests(REFERENCE_SOURCE)
-    assert result.returncode == 0 and f"{len(QUIZ.names)} passed" in summary(result), explain(result)
+    assert result.returncode == 0 and f"{len(QUIZ.names)} passed" in last_line(result), explain(result)
 
 
 def test_public_tests_fail_on_the_stub_as_not_answered():
     result = run_public_tests(STUB_SOURCE)
-    last = summary(result)
+    last = last_line(result)
     assert result.returncode == 1 and f"{len(QUIZ.names)} failed" in last, explain(result)
     assert "passed" not in last and "error" not in last.lower(), explain(result)
     assert result.stdout.count("is not answered yet") >= len(QUIZ.names), explain(result)
@@ -483,7 +462,7 @@ def test_public_tests_fail_on_the_stub_as_not_answered():
 
 def test_public_tests_fail_on_a_malformed_file():
     result = run_public_tests(with_answer("Q2_OUTPUT_SHAPE", "Q2_OUTPUT_SHAPE = tuple(output.shape)"))
-    assert result.returncode == 1 and "1 failed" in summary(result), explain(result)
+    assert result.returncode == 1 and "1 failed" in last_line(result), explain(result)
     assert "Q2_OUTPUT_SHAPE cannot be read: line" in result.stdout and "a function call" in result.stdout
 
 

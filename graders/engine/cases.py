@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -41,10 +40,8 @@ class CaseBook:
         return [c for c in self.cases if c.set_name == name]
 
 
-Arg = "np.ndarray | bool | int | float | None"  # an argument: a float array, or a plain Python value
-
-
 def as_arg(a):
+    """An argument as drawn: a float array, or a plain None/bool/int/float kept as it is."""
     if a is None or isinstance(a, (bool, int, float)):
         return a
     return np.array(a, dtype=float)
@@ -137,10 +134,8 @@ def cache_path(exercise: Exercise) -> Path | None:
     if os.environ.get("GRADEKIT_NO_CACHE"):
         return None
     root = Path(os.environ.get("GRADEKIT_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gradekit")
-    module = sys.modules.get(exercise.model.__module__)
-    sources = sorted(Path(module.__file__).parent.glob("*.py")) if module and module.__file__ else []
     h = hashlib.sha256(f"{exercise.name}|{exercise.version}|{exercise.seed}|{generator_version()}".encode())
-    for source in sources:
+    for source in exercise.grader_files():
         h.update(source.read_bytes())
     return root / f"cases-{exercise.name}-{h.hexdigest()[:20]}.npz"
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
+import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -126,8 +129,6 @@ class Exercise:
     marker: str = ""
 
     def declared_in(self, source: str) -> bool:
-        import re
-
         pattern = self.marker or rf"^\s*def\s+{re.escape(self.function)}\s*\("
         return re.search(pattern, source, re.M) is not None
 
@@ -139,18 +140,18 @@ class Exercise:
     def codes(self) -> tuple[str, ...]:
         return tuple(m.code for m in self.catalog)
 
+    def grader_files(self) -> list[Path]:
+        """The source files of this exercise's grader package (where its model is defined)."""
+        module = sys.modules.get(self.model.__module__)
+        if module is None or not getattr(module, "__file__", None):
+            return []
+        return sorted(Path(module.__file__).parent.glob("*.py"))
+
     @cached_property
     def fingerprint(self) -> str:
         """Digest of everything that decides a grade: the grader package, the reference and the engine.
         A batch rerun regrades when it changes (an answer key fixed, a check added), not only on new files."""
-        import hashlib
-        import sys
-
-        module = sys.modules.get(self.model.__module__)
-        files: list[Path] = []
-        if module is not None and getattr(module, "__file__", None):
-            files += sorted(Path(module.__file__).parent.glob("*.py"))
-        files += sorted((REPO_ROOT / "graders" / "engine").glob("*.py"))
+        files = [*self.grader_files(), *sorted((REPO_ROOT / "graders" / "engine").glob("*.py"))]
         if self.reference:
             files.append(REPO_ROOT / self.reference)
         h = hashlib.sha256(f"{self.name}|{self.version}|{self.seed}".encode())

@@ -98,13 +98,12 @@ class CheckContext:
         if v.reason == "not_run":
             return Failure(M.NOT_RUN_RATIONALE.format(call=call, reason=self.end_detail), call=call,
                            counterexample=self.counterexample)
+        expected = trial.expected.show(self.exercise.part_names)
         if v.reason in ("raised", "wrong_error"):
-            expected = trial.expected.show(self.exercise.part_names)
             rationale = M.RAISED_RATIONALE.format(call=call, error=o.error.short())
             if v.reason == "wrong_error":
                 rationale += M.WRONG_ERROR_DETAIL.format(expected=trial.expected.raises)
             return Failure(rationale, help=o.error.traceback, call=call, counterexample=self.counterexample)
-        expected = trial.expected.show(self.exercise.part_names)
         value = part_value(self.exercise, o.value, v.part)
         of = f"{v.part} " if v.part else ""
         if v.reason == "should_raise":
