@@ -1,9 +1,17 @@
-"""Grading a whole class: parallel, resumable, with bounded memory.
+"""Grading a whole class: parallel, resumable, with bounded memory, and no learner lost or confused.
 
-Each learner's result is written atomically to OUT/results/<learner>.json as soon as it is graded
-(with the content hash of what was graded), so an interrupted batch resumes where it stopped and an
-unchanged submission is not regraded. The gradebook, the feedback files and the class summary are
-then rebuilt by streaming those files, never holding every report in memory.
+Every entry of the class directory gets exactly one row, or is listed as skipped with its reason (hidden
+files and tool leftovers such as __pycache__, and files that are not .py or .ipynb). Each learner's result
+is written atomically to OUT/results/<key>.json as soon as it is graded (with the learner's identity and
+the content hash of what was graded), so an interrupted batch resumes where it stopped and an unchanged
+submission is not regraded. <key> is graders.store.learner_key(identity): one-to-one, so two learners
+never share a file (not even on a case-insensitive file system). The gradebook, the feedback files and the
+class summary are then rebuilt by streaming those files, never holding every report in memory; a result
+that is missing, unreadable or recorded for another identity is regraded, never dropped or misattributed.
+
+Symbolic links are never followed: a linked entry is a row with code not_a_regular_file. A learner with
+two entries (bob.py and bob.ipynb, or bob.py and bob/) gets one row with code ambiguous_submission and score
+0 that names both: the batch does not guess which one the learner meant, and nothing is silently dropped.
 """
 
 from __future__ import annotations
@@ -12,28 +20,75 @@ import hashlib
 import json
 import multiprocessing.util
 import os
-import re
+import shutil
+import stat
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.engine.exercise import Exercise
+from graders.engine.messages import QUIZ_STRUCTURAL
 from graders.sandbox.launcher import Limits, Sandbox
-from graders.submission import SUFFIXES, SubmissionError, load
+from graders.store import learner_from_key, learner_key  # noqa: F401 - learner_from_key is re-exported
+from graders.submission import (
+    JUNK_NAMES,
+    SUFFIXES,
+    NotARegularFile,
+    Submission,
+    SubmissionError,
+    SubmissionTooLarge,
+    is_junk,
+    load,
+    read_limited,
+)
 
 RESULTS = "results"
-SAFE_ID = re.compile(r"[^A-Za-z0-9._@+-]")
+AMBIGUOUS = "ambiguous_submission"
+NOT_REGULAR = "not_a_regular_file"
+TOO_LARGE = "too_large"
+UNREADABLE = "unreadable"
+GRADER_ERROR = "grader_error"
+MAX_RESULT_BYTES = 64 * 2**20  # a saved result is a few kB (output previews are capped): larger is not ours
+SKIP_HIDDEN = "hidden (the name starts with a dot)"
+SKIP_JUNK = "left by the operating system or a tool, not a submission"
+SKIP_NOT_CODE = "not a .py or .ipynb file"
 
 
 @dataclass(frozen=True)
 class Entry:
+    """One learner's row. `problem` is a diagnosis code for a row that is not graded (ambiguous_submission),
+    with `message` for the learner; `path` is then the first of the learner's entries."""
+
     learner: str
     path: Path
+    problem: str | None = None
+    message: str = ""
+
+    @property
+    def key(self) -> str:
+        return learner_key(self.learner)
+
+
+@dataclass(frozen=True)
+class SkippedEntry:
+    """An entry of the class directory that is not a submission (no row), and why."""
+
+    entry: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"entry": self.entry, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ClassDirectory:
+    entries: list[Entry]
+    skipped: list[SkippedEntry] = field(default_factory=list)
 
 
 class BatchError(ValueError):
@@ -41,32 +96,96 @@ class BatchError(ValueError):
 
 
 def discover(directory: Path) -> list[Entry]:
-    """One entry per learner: <learner>.py, <learner>.ipynb, or a folder <learner>/ (nbgrader's
-    submitted/<learner>/<assignment>/ layout included)."""
+    """One entry per learner (see scan_class); the skipped entries are left out."""
+    return scan_class(directory).entries
+
+
+def scan_class(directory: Path) -> ClassDirectory:
+    """Every entry of the class directory is a learner's row or a skipped entry with its reason.
+
+    A learner submits <learner>.py, <learner>.ipynb, or a folder <learner>/ (nbgrader's
+    submitted/<learner>/<assignment>/ layout included); `_alice.py` is a learner. Skipped (and listed):
+    names starting with a dot, known tool leftovers (JUNK_NAMES), and entries that are neither a folder nor
+    a .py/.ipynb file. Nothing is opened here: a symbolic link named like a submission (or pointing to a
+    folder: only its target's type is looked up) is a row that grading refuses as not_a_regular_file, and
+    two entries of one learner (bob.py and bob.ipynb, bob.py and bob/) make one ambiguous_submission row."""
+    directory = Path(directory)
     if not directory.exists():
         raise BatchError(f"{directory}: no such directory")
     if not directory.is_dir():
         raise BatchError(f"{directory}: not a directory")
-    if (directory / "submitted").is_dir():
-        directory = directory / "submitted"
-    entries = []
-    for child in sorted(directory.iterdir()):
-        if child.name.startswith((".", "_")):
+    nbgrader = directory / "submitted"
+    if nbgrader.is_dir() and not nbgrader.is_symlink():
+        directory = nbgrader
+    try:
+        with os.scandir(directory) as it:
+            children = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise BatchError(f"{directory}: cannot be read ({exc.strerror})") from None
+    found: dict[str, list[Path]] = {}
+    skipped = []
+    for child in children:
+        name, path = child.name, Path(child.path)
+        learner = None
+        if is_junk(name):
+            skipped.append(SkippedEntry(name, SKIP_JUNK if name in JUNK_NAMES else SKIP_HIDDEN))
             continue
-        if child.is_file() and child.suffix in SUFFIXES:
-            entries.append(Entry(child.stem, child))
-        elif child.is_dir():
-            entries.append(Entry(child.name, child))
-    seen: dict[str, Path] = {}
-    for e in entries:
-        if e.learner in seen:
-            raise BatchError(f"learner {e.learner!r} has two submissions: {seen[e.learner].name} and {e.path.name}")
-        seen[e.learner] = e.path
-    return entries
+        try:
+            mode = child.stat(follow_symlinks=False).st_mode
+        except OSError as exc:
+            skipped.append(SkippedEntry(name, f"cannot be read ({exc.strerror})"))
+            continue
+        if stat.S_ISDIR(mode):
+            learner = name
+        elif path.suffix in SUFFIXES and path.stem:
+            learner = path.stem  # a regular file, or a link / FIFO / device that grading will refuse
+        elif stat.S_ISLNK(mode) and _points_to_directory(path):
+            learner = name
+        if learner is None:
+            reason = SKIP_NOT_CODE if stat.S_ISREG(mode) else f"{SKIP_NOT_CODE} ({_kind(mode)})"
+            skipped.append(SkippedEntry(name, reason))
+            continue
+        found.setdefault(learner, []).append(path)
+    entries = []
+    for learner, paths in found.items():
+        if len(paths) == 1:
+            entries.append(Entry(learner, paths[0]))
+        else:
+            names = ", ".join(p.name for p in paths[:-1]) + f" and {paths[-1].name}"
+            entries.append(Entry(learner, paths[0], AMBIGUOUS,
+                                 f"You submitted more than one entry ({names}), so none of them was graded: "
+                                 "keep only the one to grade and submit again."))
+    entries.sort(key=lambda e: e.learner)
+    return ClassDirectory(entries, skipped)
+
+
+def _points_to_directory(link: Path) -> bool:
+    """Whether a symbolic link's target is a folder (its metadata only: nothing is opened)."""
+    try:
+        return stat.S_ISDIR(os.stat(link).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
 
 
 def safe_name(learner: str) -> str:
-    return SAFE_ID.sub("_", learner) or "_"
+    """Deprecated name of learner_key."""
+    return learner_key(learner)
+
+
+def result_path(out: Path, learner: str) -> Path:
+    return Path(out) / RESULTS / f"{learner_key(learner)}.json"
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -84,13 +203,32 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _clear_slot(path: Path) -> None:
+    """Make room for a per-learner output file: something that is not a regular file in its place (a
+    folder, left by hand or by a broken tool) is removed. A symbolic link is replaced, never followed."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path)
+    elif not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):
+        os.unlink(path)
+
+
+def write_result(out: Path, data: dict) -> None:
+    path = result_path(out, data["learner"])
+    _clear_slot(path)
+    write_atomic(path, json.dumps(data, indent=1))
+
+
 def content_hash(exercise: Exercise, source: str | None, error: str | None, path: Path | str = "") -> str:
     """Identifies what was graded; an unreadable submission's error is hashed without its location,
     so that a copied or moved class directory is still recognised as unchanged."""
     h = hashlib.sha256(f"{exercise.name}\0{exercise.fingerprint}\0".encode())
     if source is None and path:
         error = (error or "").replace(str(path), "<submission>")
-    h.update((source if source is not None else f"unreadable:{error}").encode())
+    h.update((source if source is not None else f"unreadable:{error}").encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
@@ -107,6 +245,23 @@ def _init_worker(exercise_name: str, limits: Limits, isolation: str) -> None:
     multiprocessing.util.Finalize(None, sandbox.stop, exitpriority=10)
 
 
+def read_submission(exercise: Exercise, path: Path | str) -> tuple[Submission | None, SubmissionError | None, str]:
+    """(submission, None, digest) for a readable submission, (None, the error, digest) otherwise; never
+    raises for anything a learner can submit."""
+    try:
+        submission = load(Path(path), Path(exercise.stub).stem)
+    except SubmissionError as exc:
+        return None, exc, content_hash(exercise, None, str(exc), str(path))
+    return submission, None, content_hash(exercise, submission.source, None)
+
+
+def expected_digest(exercise: Exercise, entry: Entry) -> str:
+    """The content hash a current result for this entry carries."""
+    if entry.problem:
+        return content_hash(exercise, None, f"{entry.problem}: {entry.message}")
+    return read_submission(exercise, entry.path)[2]
+
+
 def _grade_one(learner: str, path: str, out_dir: str) -> dict:
     """Runs in a pool process: grade, write the result file, return a small summary."""
     from graders.engine.grade import grade_source
@@ -114,43 +269,61 @@ def _grade_one(learner: str, path: str, out_dir: str) -> dict:
 
     exercise: Exercise = _STATE["exercise"]
     sandbox: Sandbox = _STATE["sandbox"]
-    try:
-        submission = load(Path(path), Path(exercise.stub).stem)
-        source, error = submission.source, None
-    except SubmissionError as exc:
-        source, error = None, str(exc)
-    digest = content_hash(exercise, source, error, path)
-    if source is None:
-        data = unreadable_result(exercise, error)
+    submission, error, digest = read_submission(exercise, path)
+    if submission is None:
+        data = refused_result(exercise, error)
     else:
         try:
-            report = grade_source(exercise, source, sandbox=sandbox, submission=str(submission.path))
+            report = grade_source(exercise, submission.source, sandbox=sandbox, submission=str(submission.path))
             data = report_dict(report)
         except Exception as exc:  # noqa: BLE001 - a grader bug must not lose the batch
             sandbox.stop()
             data = grader_error_result(exercise, f"{type(exc).__name__}: {exc}")
     data.update(learner=learner, path=path, content_hash=digest)
     write_feedback(Path(out_dir), data)
-    write_atomic(Path(out_dir) / RESULTS / f"{safe_name(learner)}.json", json.dumps(data, indent=1))
+    write_result(Path(out_dir), data)
     return {"learner": learner, "score": data["score"], "diagnoses": data["diagnoses"]}
 
 
 def write_feedback(out: Path, data: dict) -> None:
-    """feedback/<learner>.md and .html: what the learner reads (written next to the result)."""
+    """feedback/<key>.md and .html: what the learner reads (written next to the result)."""
     from graders.report.html import feedback_html
     from graders.report.text import render_text
 
-    name = safe_name(data["learner"])
-    write_atomic(out / "feedback" / f"{name}.md", render_text(data, markdown=True))
-    write_atomic(out / "feedback" / f"{name}.html", feedback_html(data))
+    key = learner_key(data["learner"])
+    for suffix, text in ((".md", render_text(data, markdown=True)), (".html", feedback_html(data))):
+        path = Path(out) / "feedback" / f"{key}{suffix}"
+        _clear_slot(path)
+        write_atomic(path, text)
+
+
+def too_large_message(size: int, limit: int) -> str:
+    """The engine's sentence for code too_large (graders/engine/messages.py)."""
+    return QUIZ_STRUCTURAL["too_large"].format(size=size, limit=limit)
+
+
+def refused_result(exercise: Exercise, error: SubmissionError) -> dict:
+    """The row of a submission that was not run: too_large, not_a_regular_file or unreadable."""
+    if isinstance(error, SubmissionTooLarge):
+        return empty_result(exercise, TOO_LARGE, too_large_message(error.size, error.limit))
+    if isinstance(error, NotARegularFile):
+        return empty_result(exercise, NOT_REGULAR, str(error))
+    return unreadable_result(exercise, str(error))
+
+
+def problem_result(exercise: Exercise, entry: Entry) -> dict:
+    """The row of an entry that discovery already refused (ambiguous_submission)."""
+    data = empty_result(exercise, entry.problem, entry.message)
+    data.update(learner=entry.learner, path=str(entry.path), content_hash=expected_digest(exercise, entry))
+    return data
 
 
 def unreadable_result(exercise: Exercise, error: str) -> dict:
-    return empty_result(exercise, "unreadable", f"Your submission could not be read: {error}")
+    return empty_result(exercise, UNREADABLE, f"Your submission could not be read: {error}")
 
 
 def grader_error_result(exercise: Exercise, error: str) -> dict:
-    return empty_result(exercise, "grader_error", f"The grader failed on this submission ({error}); ask your instructor.")
+    return empty_result(exercise, GRADER_ERROR, f"The grader failed on this submission ({error}); ask your instructor.")
 
 
 def empty_result(exercise: Exercise, code: str, message: str) -> dict:
@@ -166,30 +339,82 @@ def empty_result(exercise: Exercise, code: str, message: str) -> dict:
     }
 
 
+# --------------------------------------------------------------------------------------- saved results
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_text(value, optional: bool = False) -> bool:
+    return isinstance(value, str) or (optional and value is None)
+
+
+def valid_result(data, learner: str) -> bool:
+    """Whether `data` is a result this batch wrote for `learner`: the stored identity is the learner's, and
+    every field the gradebook and the feedback pages use has its type."""
+    if not isinstance(data, dict) or data.get("learner") != learner:
+        return False
+    if not (_is_text(data.get("content_hash")) and _is_text(data.get("exercise"))
+            and _is_number(data.get("score")) and _is_number(data.get("max_score"))):
+        return False
+    diagnoses, details, checks = data.get("diagnoses"), data.get("diagnosis_details"), data.get("checks")
+    if not (isinstance(diagnoses, list) and all(_is_text(d) for d in diagnoses)):
+        return False
+    if not (isinstance(details, list) and all(
+            isinstance(d, dict) and _is_text(d.get("code")) and _is_text(d.get("message"))
+            and _is_text(d.get("detail"), optional=True) for d in details)):
+        return False
+    if not (isinstance(checks, list) and all(
+            isinstance(c, dict) and _is_text(c.get("name")) and _is_text(c.get("label")) and _is_text(c.get("status"))
+            and _is_number(c.get("score")) and _is_number(c.get("max_score"))
+            and _is_text(c.get("feedback"), optional=True) for c in checks)):
+        return False
+    ce, output = data.get("counterexample"), data.get("output")
+    if ce is not None and not (isinstance(ce, dict) and _is_text(ce.get("call"))):
+        return False
+    if output is not None and not (isinstance(output, dict) and all(
+            _is_text(output.get(name), optional=True) and isinstance(output.get(f"{name}_bytes", 0), int)
+            for name in ("stdout", "stderr"))):
+        return False
+    return True
+
+
+def load_result(out: Path, learner: str) -> dict | None:
+    """The saved result of this learner, or None when there is none that can be trusted: missing, not a
+    regular file (a folder, a symbolic link: never followed), too large, not JSON (nested too deeply
+    included), of the wrong shape, or recorded for another identity."""
+    try:
+        raw = read_limited(result_path(out, learner), MAX_RESULT_BYTES)
+        data = json.loads(raw.decode("utf-8"))
+    except (SubmissionError, ValueError, RecursionError):
+        return None
+    return data if valid_result(data, learner) else None
+
+
 # ---------------------------------------------------------------------------------------------- run
 @dataclass(frozen=True)
 class BatchSummary:
+    """`graded`: rows written by this run; `unchanged`: rows whose saved result was current; `total`: rows
+    (one per learner); `skipped`: entries of the class directory that are not submissions, with reasons
+    (also in summary.json and index.html)."""
+
     graded: int
-    skipped: int
+    unchanged: int
     total: int
     elapsed: float
+    skipped: list[SkippedEntry] = field(default_factory=list)
 
 
 def is_current(out: Path, entry: Entry, exercise: Exercise) -> bool:
-    """True when a result exists for exactly this submission content (resume / skip-unchanged)."""
-    result = out / RESULTS / f"{safe_name(entry.learner)}.json"
-    if not result.exists():
-        return False
+    """True when a trustworthy result exists for exactly this submission content (resume / skip-unchanged).
+    Never raises: whatever is in the results folder or the class directory, False means "grade it again".
+    A result that records a grader_error is never current, so a rerun retries it."""
     try:
-        saved = json.loads(result.read_text(encoding="utf-8")).get("content_hash")
-    except (OSError, ValueError):
+        saved = load_result(out, entry.learner)
+        if saved is None or GRADER_ERROR in saved["diagnoses"]:
+            return False
+        return saved["content_hash"] == expected_digest(exercise, entry)
+    except Exception:  # noqa: BLE001 - anything unexpected means: regrade
         return False
-    try:
-        submission = load(entry.path, Path(exercise.stub).stem)
-        digest = content_hash(exercise, submission.source, None)
-    except SubmissionError as exc:
-        digest = content_hash(exercise, None, str(exc), entry.path)
-    return saved == digest
 
 
 def prepare(exercise: Exercise) -> None:
@@ -207,36 +432,61 @@ def prepare(exercise: Exercise) -> None:
 def run_batch(directory: Path, exercise: Exercise, out: Path, *, jobs: int, limits: Limits, isolation: str,
               force: bool = False, progress=None) -> BatchSummary:
     started = time.monotonic()
-    entries = discover(directory)
-    out_resolved, dir_resolved = out.resolve(), directory.resolve()
+    out_resolved, dir_resolved = Path(out).resolve(), Path(directory).resolve()
     if out_resolved == dir_resolved or dir_resolved in out_resolved.parents:
         raise BatchError(f"--out {out} is inside the submissions directory {directory}; choose another place")
+    found = scan_class(directory)
+    entries = found.entries
     (out / RESULTS).mkdir(parents=True, exist_ok=True)
     todo = [e for e in entries if force or not is_current(out, e, exercise)]
-    skipped = len(entries) - len(todo)
+    refused = [e for e in todo if e.problem]
+    to_grade = [e for e in todo if not e.problem]
+    for entry in refused:  # nothing to run: written here
+        data = problem_result(exercise, entry)
+        write_feedback(out, data)
+        write_result(out, data)
     if progress:
-        progress(0, len(todo))
-    if todo:
+        progress(0, len(to_grade))
+    if to_grade:
         prepare(exercise)
-        _run_pool(todo, exercise, out, jobs=jobs, limits=limits, isolation=isolation, progress=progress)
+        _run_pool(to_grade, exercise, out, jobs=jobs, limits=limits, isolation=isolation, progress=progress)
     from graders.report.classbook import write_class_outputs
 
-    write_class_outputs(exercise, entries, out)
-    return BatchSummary(len(todo), skipped, len(entries), time.monotonic() - started)
+    write_class_outputs(exercise, entries, out, skipped=found.skipped)
+    return BatchSummary(len(todo), len(entries) - len(todo), len(entries), time.monotonic() - started,
+                        list(found.skipped))
+
+
+POOL_LOST = "the grading process stopped while grading this submission"
+POOL_DEAD = "the grading processes stop before grading anything"
 
 
 def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits, isolation, progress) -> None:
+    """Grade `todo` in a pool of processes. A pool process that dies (it never runs learner code, so this
+    is rare) loses what it held: that is retried one submission at a time, so one bad submission cannot
+    break the rest again; the one a lone process died on is a grader_error row (retried by the next run).
+    When pools keep dying before grading anything (a worker that cannot start), every remaining learner
+    gets a grader_error row instead of the batch retrying forever."""
     import multiprocessing
 
+    position = {e.learner: i for i, e in enumerate(todo)}
     pending = list(reversed(todo))
-    done = 0
+    done = stalled = 0
     context = multiprocessing.get_context("fork")
+
+    def finish(entry: Entry, why: str | None = None) -> None:
+        nonlocal done
+        if why is not None:
+            record_failure(exercise, entry, out, BrokenProcessPool(why))
+        done += 1
+        if progress:
+            progress(done, done + len(pending) + len(running) + len(lost))
+
     while pending:
+        completed, lost, running = 0, [], {}
         with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=_init_worker,
                                  initargs=(exercise.name, limits, isolation)) as pool:
-            running = {}
-            broken = False
-            while (pending or running) and not broken:
+            while (pending or running) and not lost:
                 while pending and len(running) < jobs * 4:
                     entry = pending.pop()
                     running[pool.submit(_grade_one, entry.learner, str(entry.path), str(out))] = entry
@@ -246,36 +496,57 @@ def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits,
                     try:
                         future.result()
                     except BrokenProcessPool:
-                        broken = True
-                        pending.append(entry)
+                        lost.append(entry)
                         continue
                     except Exception as exc:  # noqa: BLE001
                         record_failure(exercise, entry, out, exc)
-                    done += 1
-                    if progress:
-                        progress(done, done + len(pending) + len(running))
-            if broken:
-                # a pool process died (it never runs learner code, so this is rare): retry what it held,
-                # grading each remaining submission alone so one bad one cannot break the rest again
-                pending.extend(running.values())
-                jobs = 1
+                    completed += 1
+                    finish(entry)
+        if not lost:
+            continue
+        lost = sorted([*lost, *running.values()], key=lambda e: position[e.learner])
+        running = {}
+        stalled = 0 if completed else stalled + 1
+        if jobs == 1:
+            finish(lost.pop(0), POOL_LOST)
+        if stalled >= 3:
+            pending, remaining = [], [*lost, *reversed(pending)]
+            lost = []
+            for entry in remaining:
+                finish(entry, POOL_DEAD)
+            return
+        pending.extend(reversed(lost))
+        lost, jobs = [], 1
 
 
 def record_failure(exercise: Exercise, entry: Entry, out: Path, exc: BaseException) -> None:
     data = grader_error_result(exercise, f"{type(exc).__name__}: {exc}")
     data.update(learner=entry.learner, path=str(entry.path), content_hash="")
     write_feedback(out, data)
-    write_atomic(out / RESULTS / f"{safe_name(entry.learner)}.json", json.dumps(data, indent=1))
+    write_result(out, data)
 
 
-def iter_results(entries: list[Entry], out: Path) -> Iterator[dict]:
-    """Stream saved results in learner order (one in memory at a time)."""
+NO_RESULT = "no result was recorded for this submission"
+
+
+def iter_result_rows(entries: list[Entry], out: Path, exercise: Exercise) -> Iterator[tuple[dict, bool]]:
+    """(result, saved) per entry, in entry order, one in memory at a time. A learner without a trustworthy
+    saved result (see load_result) still gets a row: a grader_error result (saved is False), which the
+    next run retries."""
     for e in entries:
-        path = out / RESULTS / f"{safe_name(e.learner)}.json"
-        try:
-            yield json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+        data = load_result(out, e.learner)
+        if data is not None:
+            yield data, True
+        else:
+            data = grader_error_result(exercise, NO_RESULT)
+            data.update(learner=e.learner, path=str(e.path), content_hash="")
+            yield data, False
+
+
+def iter_results(entries: list[Entry], out: Path, exercise: Exercise) -> Iterator[dict]:
+    """Stream one result per entry, in entry order (see iter_result_rows)."""
+    for data, _saved in iter_result_rows(entries, out, exercise):
+        yield data
 
 
 class Progress:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from graders import exercises
 from graders.sandbox.launcher import Limits, Sandbox, SandboxError
-from graders.submission import SubmissionError, load
+from graders.submission import SubmissionError, SubmissionTooLarge, load
 
 EXIT_USAGE = 2
 
@@ -54,7 +54,7 @@ def pick_exercise(name: str | None, source: str | None = None):
 
 
 def cmd_grade(args) -> int:
-    from graders.engine.grade import grade_source
+    from graders.engine.grade import grade_source, too_large_report
     from graders.report.data import report_dict
     from graders.report.text import render_text
 
@@ -64,16 +64,29 @@ def cmd_grade(args) -> int:
     exercise = exercises.get(args.exercise) if args.exercise and _known(args.exercise) else None
     try:
         submission = load(path, Path(exercise.stub).stem if exercise else None)
+    except SubmissionTooLarge as exc:  # the learner's file, graded: 0 with the code too_large
+        report = too_large_report(pick_exercise(args.exercise, _head(exc.file)), exc.size, str(exc.file))
     except SubmissionError as exc:
         raise UsageError(str(exc)) from None
-    exercise = pick_exercise(args.exercise, submission.source)
-    with make_sandbox(args) as sandbox:
-        report = grade_source(exercise, submission.source, sandbox=sandbox, submission=str(submission.path))
+    else:
+        exercise = pick_exercise(args.exercise, submission.source)
+        with make_sandbox(args) as sandbox:
+            report = grade_source(exercise, submission.source, sandbox=sandbox, submission=str(submission.path))
     if args.json:
         print(json.dumps(report_dict(report), indent=2))
     else:
         print(render_text(report_dict(report)), end="")
     return 0
+
+
+def _head(file) -> str:
+    """The start of a file too large to read whole (never through a link): enough to tell its exercise."""
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return ""
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(1 << 16).decode("utf-8", "replace")
 
 
 def _known(name: str) -> bool:
@@ -106,7 +119,7 @@ def cmd_batch(args) -> int:
     if not directory.is_dir():
         raise UsageError(f"{directory}: no such directory" if not directory.exists() else f"{directory}: not a directory")
     probe = make_sandbox(args)  # fail fast, and warn once, before forking the workers
-    isolation = probe.mode or "none"
+    isolation = "bwrap" if probe.mode == "bwrap" else "none"
     probe.stop()
     try:
         summary = run_batch(directory, exercise, Path(args.out), jobs=jobs, limits=limits_from(args),
@@ -114,9 +127,38 @@ def cmd_batch(args) -> int:
     except BatchError as exc:
         raise UsageError(str(exc)) from None
     per = summary.elapsed / summary.graded * 1000 if summary.graded else 0.0
-    print(f"graded {summary.graded}, unchanged {summary.skipped}, total {summary.total} "
+    skipped = f", skipped {len(summary.skipped)} (see summary.json)" if summary.skipped else ""
+    print(f"graded {summary.graded}, unchanged {summary.unchanged}{skipped}, total {summary.total} "
           f"in {summary.elapsed:.2f} s ({per:.1f} ms per graded submission); open {Path(args.out) / 'index.html'}")
     return 0
+
+
+GUARANTEES = {
+    "bwrap": "bubblewrap works: each learner runs in a fresh world of its own (PID, mount and IPC namespaces, "
+             "read-only system, private size-capped /tmp and /dev/shm, no network, no capabilities)",
+    "chroot": "bubblewrap does not work here; as root, each learner runs as nobody in an empty chroot of its "
+              "own: it cannot read the kit or the reference or write results, but it has the network",
+    "none": "bubblewrap does not work here and the grader is not root: learner code runs as you, with rlimits "
+            "and process cleanup only; it could read the reference, so grades could be forged",
+}
+
+
+def cmd_doctor(args) -> int:
+    """What isolation learners' code gets on this machine, and why."""
+    sandbox = Sandbox(limits=Limits(), isolation="auto")
+    try:
+        sandbox.start()
+    except SandboxError as exc:
+        raise UsageError(f"cannot start even the fallback sandbox: {exc}") from None
+    mode, warning = sandbox.mode or "none", sandbox.warning or ""
+    sandbox.stop()
+    if args.json:
+        print(json.dumps({"isolation": mode, "warning": warning, "guarantees": GUARANTEES[mode]}))
+    else:
+        print(f"gradekit: isolation {mode}: {GUARANTEES[mode]}")
+        if warning:
+            print(f"gradekit: ({warning})")
+    return 0 if mode == "bwrap" else 1
 
 
 def add_sandbox_options(p: argparse.ArgumentParser) -> None:
@@ -146,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     add_sandbox_options(p)
     p.set_defaults(run=cmd_batch)
+    p = sub.add_parser("doctor", help="say what isolation learners' code gets on this machine (exit 1 if not bubblewrap)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_doctor)
     p = sub.add_parser("list", help="list the exercises")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_list)

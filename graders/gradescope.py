@@ -50,7 +50,7 @@ apt-get install -y --no-install-recommends python3 python3-pip
 # The sandbox (best effort): bubblewrap, plus util-linux/mount for sandboxing as root. Without it gradekit
 # still grades, and says so in the instructor-only output ("sandbox": "none" in extra_data).
 apt-get install -y --no-install-recommends bubblewrap util-linux mount \\
-  || echo "gradekit: warning: bubblewrap could not be installed; submissions will run without the sandbox"
+  || echo "gradekit: warning: bubblewrap could not be installed"
 # The grader's Python packages (newer Ubuntu marks the system Python as externally managed).
 python3 -m pip install {requirements} \\
   || python3 -m pip install --break-system-packages {requirements}
@@ -58,6 +58,8 @@ python3 -c "import numpy, hypothesis" || {{ echo "gradekit: numpy/hypothesis mis
 # Draw the exercise's cases once now (kept in ~/.cache/gradekit) rather than once per submission.
 cd "$(dirname "$0")" && python3 -B -c "{warm}" \\
   || echo "gradekit: warning: could not pre-draw the cases; each submission will draw them"
+# Say whether bubblewrap works in this container, and what learners' code will run in if it does not.
+python3 -B -m graders doctor || true
 """
 
 WARM_CASES = ("from graders import exercises; from graders.engine.cases import case_book; "
@@ -82,6 +84,9 @@ INTERNAL_ERROR = ("The autograder failed while grading your submission. This is 
                   "not a judgement of your code: please tell your instructor, who can see the details and regrade.")
 SANDBOX_FAILED = ("The autograder's sandbox could not start, so your code was not run. This is a problem with the "
                   "autograder, not with your code: please tell your instructor.")
+SANDBOX_REFUSED = ("The autograder cannot isolate your code in this container, so it did not run it (a grade "
+                   "from unisolated code could be forged). This is a problem with the autograder, not with your "
+                   "code: please tell your instructor.")
 
 
 # ------------------------------------------------------------------------------------------ command
@@ -90,6 +95,9 @@ def register(subparsers, add_sandbox_options) -> None:
     p.add_argument("--exercise", required=True)
     p.add_argument("--out", required=True, metavar="ZIP", help="the zip to write, e.g. autograder.zip")
     add_sandbox_options(p)  # the limits and isolation are baked into the bundle
+    p.add_argument("--allow-unsandboxed", action="store_true",
+                   help="grade even where learners' code can be isolated neither by bubblewrap nor as another "
+                        "user (their grades could be forged); by default such submissions are not graded")
     p.set_defaults(run=cmd_gradescope)
 
 
@@ -105,7 +113,7 @@ def cmd_gradescope(args) -> int:
     reference = REPO_ROOT / exercise.reference
     if not exercise.reference or not reference.is_file():
         raise UsageError(f"the reference of {exercise.name} is missing ({reference}); cannot build the autograder")
-    files = bundle_files(exercise, limits=limits, isolation=isolation)
+    files = bundle_files(exercise, limits=limits, isolation=isolation, allow_unsandboxed=args.allow_unsandboxed)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_zip(out, files)
@@ -118,9 +126,9 @@ def cmd_gradescope(args) -> int:
 
 
 # ------------------------------------------------------------------------------------------- bundle
-def config_for(exercise: Exercise, *, limits: Limits, isolation: str) -> dict:
+def config_for(exercise: Exercise, *, limits: Limits, isolation: str, allow_unsandboxed: bool = False) -> dict:
     return {"exercise": exercise.name, "version": exercise.version, "time_limit": limits.time,
-            "memory_limit": limits.memory, "isolation": isolation}
+            "memory_limit": limits.memory, "isolation": isolation, "allow_unsandboxed": allow_unsandboxed}
 
 
 def kit_files(exercise: Exercise) -> list[tuple[str, Path]]:
@@ -139,7 +147,8 @@ def _skipped(rel: Path) -> bool:
     return any(part in SKIPPED_PARTS or part.startswith(".") for part in rel.parts)
 
 
-def bundle_files(exercise: Exercise, *, limits: Limits, isolation: str) -> list[tuple[str, bytes, int]]:
+def bundle_files(exercise: Exercise, *, limits: Limits, isolation: str,
+                 allow_unsandboxed: bool = False) -> list[tuple[str, bytes, int]]:
     """(name, content, mode) of every file of the bundle."""
     requirements = " ".join(f'"{r}"' for r in GRADER_REQUIREMENTS)
     fallback = json.dumps({"score": 0, "output": INTERNAL_ERROR, "tests": [], "stdout_visibility": "hidden"})
@@ -148,8 +157,8 @@ def bundle_files(exercise: Exercise, *, limits: Limits, isolation: str) -> list[
          0o755),
         ("run_autograder", RUN_AUTOGRADER.format(env=ROOT_ENV, default=DEFAULT_ROOT,
                                                  fallback=shlex.quote(fallback)).encode(), 0o755),
-        (CONFIG_NAME, (json.dumps(config_for(exercise, limits=limits, isolation=isolation), indent=2) + "\n").encode(),
-         0o644),
+        (CONFIG_NAME, (json.dumps(config_for(exercise, limits=limits, isolation=isolation,
+                                             allow_unsandboxed=allow_unsandboxed), indent=2) + "\n").encode(), 0o644),
     ]
     files += [(name, path.read_bytes(), 0o644) for name, path in kit_files(exercise)]
     return files
@@ -176,11 +185,12 @@ def write_zip(out: Path, files: list[tuple[str, bytes, int]]) -> None:
 # --------------------------------------------------------------------------------------- results.json
 def gradescope_results(data: dict, elapsed: float) -> dict:
     """Gradescope's results.json for a report's data form (graders.report.data.report_dict)."""
+    from graders.report.safe import for_terminal, one_line
     from graders.report.text import render_text
 
-    header = f"Graded file: {data['submission']}\n\n" if data.get("submission") else ""
-    tests = [{"name": c["label"], "score": c["score"], "max_score": c["max_score"],
-              "status": "passed" if c["status"] == "passed" else "failed", "output": c["feedback"] or "",
+    header = f"Graded file: {one_line(data['submission'])}\n\n" if data.get("submission") else ""
+    tests = [{"name": one_line(c["label"]), "score": c["score"], "max_score": c["max_score"],
+              "status": "passed" if c["status"] == "passed" else "failed", "output": for_terminal(c["feedback"] or ""),
               "tags": [c["name"]], "visibility": "visible"} for c in data["checks"]]
     return {
         "score": data["score"],
@@ -300,9 +310,14 @@ def grade_submission(directory: Path, exercise: Exercise, config: dict, started:
         print(f"gradekit: error: cannot start the sandbox: {exc}")
         return not_graded_results(exercise, SANDBOX_FAILED, time.monotonic() - started, submission=rel,
                                   code="sandbox_failed"), 1
-    if sandbox.warning or sandbox.mode != "bwrap":
-        print(f"gradekit: warning: {sandbox.warning or 'isolation none: the submission runs without the sandbox'}"
-              " (the learner's code can reach this container's files; build with --require-sandbox to refuse)")
+    if sandbox.mode == "none" and not config.get("allow_unsandboxed"):
+        sandbox.stop()
+        print(f"gradekit: error: not graded: {sandbox.note}; rebuild the bundle with --allow-unsandboxed to grade "
+              "anyway, or use an image where bubblewrap works or the autograder runs as root")
+        return not_graded_results(exercise, SANDBOX_REFUSED, time.monotonic() - started, submission=rel,
+                                  code="sandbox_unavailable"), 1
+    if sandbox.note:
+        print(f"gradekit: warning: {sandbox.note} (build the bundle with --require-sandbox to refuse)")
     with sandbox:
         report = grade_source(exercise, submission.source, sandbox=sandbox, submission=rel)
     # the sandbox is stopped (every process the submission started is gone) before results.json is written

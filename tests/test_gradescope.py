@@ -46,8 +46,8 @@ SCENARIOS = {
                   "b.py": "def residual_block(x, w1, w2):\n    return 2 * x\n"},
 }
 ENV_SCENARIO = "correct_env"  # the correct submission again, run directly with GRADEKIT_AUTOGRADER_ROOT
-# Without the sandbox (the documented fallback) the learner's code can reach /autograder/results: it is
-# graded all the same, and results.json is still the grader's, written after the code has been stopped.
+# Without bubblewrap, as root (Gradescope's containers), the learner's code runs as nobody in an empty chroot:
+# it cannot reach /autograder/results, and results.json is the grader's, written after the code has stopped.
 FALLBACK_SCENARIO = "forge_fallback"
 FORGER = """import json
 import numpy as np
@@ -238,7 +238,7 @@ def test_results_are_well_formed_and_leak_nothing(graded, name):
     leaked = [line for line in REFERENCE_LINES if line in run_["text"]]
     assert not leaked
     left = sorted(p.name for p in (run_["root"] / "results").iterdir())
-    assert left == (["FORGED", "results.json"] if name == FALLBACK_SCENARIO else ["results.json"])  # no temp files
+    assert left == ["results.json"]  # no temp files, and nothing a submission wrote
 
 
 @pytest.mark.parametrize("name", ["correct", ENV_SCENARIO])
@@ -290,12 +290,36 @@ def test_results_are_the_graders_even_without_the_sandbox(graded):
     if FALLBACK_SCENARIO not in graded:
         pytest.skip("needs the outer bubblewrap (a literal /autograder)")
     run_ = graded[FALLBACK_SCENARIO]
-    assert (run_["root"] / "results" / "FORGED").exists()  # the submission did reach the results directory...
+    assert not (run_["root"] / "results" / "FORGED").exists()  # the submission cannot reach the results directory
     results = run_["results"]
-    assert results["output"] != "forged" and len(results["tests"]) == len(EXERCISE.checks)  # ...to no avail
+    assert results["output"] != "forged" and len(results["tests"]) == len(EXERCISE.checks)
     assert results["score"] < EXERCISE.max_score and "Graded file: solution.py" in results["output"]
-    assert results["extra_data"]["gradekit"]["sandbox"] == "none"
-    assert "gradekit: warning:" in run_["proc"].stdout  # the instructor-only log says so
+    assert results["extra_data"]["gradekit"]["sandbox"] == "chroot"
+    assert "gradekit: warning:" in run_["proc"].stdout  # the instructor-only log says what isolation it got
+
+
+def test_unisolated_grading_is_refused_unless_allowed(bundle, tmp_path, monkeypatch):
+    """Where learners' code could run neither in bubblewrap nor as another user, the runner does not grade
+    (a forged grade would look real) unless the bundle was built with --allow-unsandboxed."""
+    from graders import gradescope
+    from graders.sandbox.launcher import Sandbox
+
+    # neither bubblewrap nor root: the plain fallback
+    monkeypatch.setattr(Sandbox, "start", lambda self: self if self.proc is not None else self._spawn("plain") or self)
+    for allowed, score in ((False, 0), (True, EXERCISE.max_score)):
+        root = tmp_path / str(allowed)
+        extract(bundle, root)
+        (root / "submission" / "residual_unit.py").write_text((REPO / EXERCISE.reference).read_text())
+        config = {**json.loads((root / "source" / gradescope.CONFIG_NAME).read_text()), "allow_unsandboxed": allowed}
+        monkeypatch.setattr(gradescope, "read_config", lambda config=config: config)
+        status = gradescope.run_autograder(root)
+        results = json.loads((root / "results" / "results.json").read_text())
+        assert results["score"] == score
+        if allowed:
+            assert status == 0 and "forged" in results["output"]  # graded, and the report says what it is worth
+        else:
+            assert status == 1 and results["extra_data"]["gradekit"]["diagnoses"] == ["sandbox_unavailable"]
+            assert "did not run it" in results["output"]
 
 
 def test_runs_used_the_literal_autograder_root_when_possible(graded):

@@ -104,7 +104,12 @@ def tolerance(exercise: Exercise, args, expected: Expected) -> np.ndarray:
 
 
 def _is_float_array(value: Value | None) -> bool:
-    return value is not None and value.kind == "ndarray" and value.dtype is not None and np.dtype(value.dtype).kind == "f"
+    if value is None or value.kind != "ndarray" or value.array is None or value.dtype is None:
+        return False
+    try:
+        return np.dtype(value.dtype).kind == "f"
+    except TypeError:  # a dtype name numpy does not know (the learner's process sent it)
+        return False
 
 
 def returned_parts(exercise: Exercise, value: Value | None) -> tuple[Value, ...] | None:

@@ -39,8 +39,9 @@ from graders.engine.results import (
     Mismatch,
     Output,
 )
-from graders.engine.values import NOT_RUN, Outcome, Value, decode_outcome
-from graders.sandbox.launcher import Sandbox
+from graders.engine.values import NOT_RUN, Outcome, Value, clean_text, decode_outcome
+from graders.sandbox.launcher import Sandbox, WorkerLost
+from graders.submission import MAX_SOURCE_BYTES
 
 MAX_SHRINK_ROUNDS = 40
 SHRINK_CHUNK = 12
@@ -188,15 +189,37 @@ def show_value(exercise: Exercise, value: Value) -> str:
 
 # ---------------------------------------------------------------------------------------------- grade
 def grade_source(exercise: Exercise, source: str, *, sandbox: Sandbox, submission: str = "") -> GradeReport:
+    """Grade one submission. If the sandbox's worker fails (never the learner's doing: a learner cannot
+    reach it), it is replaced and the submission graded again, so no learner gets a 0 it did not earn."""
+    if len(source.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
+        return too_large_report(exercise, len(source.encode("utf-8", "surrogatepass")), submission)
     if exercise.grade_hook is not None:
         return exercise.grade_hook(exercise, source, sandbox=sandbox, submission=submission)
+    for attempt in range(3):
+        try:
+            return _grade_once(exercise, source, sandbox=sandbox, submission=submission)
+        except WorkerLost:
+            if attempt == 2:
+                raise
+            sandbox.restart()
+    raise AssertionError("unreachable")
+
+
+def result_budgets(exercise: Exercise) -> list[int]:
+    """How many numbers each shared case may send back: what the reference returns, with room for a
+    wrong shape (a (n, n) broadcast instead of (n,) is still shown as such, never held in full)."""
+    return [4 * e.size + 64 for e in reference_data(exercise).expected]
+
+
+def _grade_once(exercise: Exercise, source: str, *, sandbox: Sandbox, submission: str) -> GradeReport:
     started = time.monotonic()
     book = case_book(exercise)
     data = reference_data(exercise)
     expected = data.expected
     module = Path(exercise.stub).stem or exercise.name
     shrunk = None
-    sandbox.preload(book.digest, [c.args for c in book.cases])
+    budgets = result_budgets(exercise)
+    sandbox.preload(book.digest, [c.args for c in book.cases], budgets)
     with sandbox.session(source=source, filename=f"{module}.py", module=module, function=exercise.function,
                          parameters=exercise.parameters) as session:
         raw = session.call_preloaded(book.digest)
@@ -207,10 +230,10 @@ def grade_source(exercise: Exercise, source: str, *, sandbox: Sandbox, submissio
         failing = [i for i, t in enumerate(trials) if not t.verdict.ok and t.verdict.reason != "not_run"]
         if failing and session.ended is None:
             start = trials[min(failing, key=lambda i: data.complexity[i])]
-            shrunk = shrink(exercise, session, start)
+            shrunk = shrink(exercise, session, start, max(budgets))
     load = load_status(exercise, session, trials)
     end_detail = ended_detail(exercise, session.ended, trials, book)
-    output = Output(session.closed.get("stdout", "") or "", session.closed.get("stderr", "") or "",
+    output = Output(clean_text(session.closed.get("stdout"), 1 << 20), clean_text(session.closed.get("stderr"), 1 << 20),
                     int(session.closed.get("stdout_bytes") or 0), int(session.closed.get("stderr_bytes") or 0))
     diagnoses, worst = diagnose(exercise, load, session.ended, end_detail, trials,
                                 time_limit=sandbox.limits.time, memory_limit=sandbox.limits.memory)
@@ -221,8 +244,17 @@ def grade_source(exercise: Exercise, source: str, *, sandbox: Sandbox, submissio
         exercise=exercise.name, version=exercise.version, submission=submission, seed=exercise.seed,
         cases_digest=book.digest, generator=generator_version(), checks=checks, diagnoses=tuple(diagnoses),
         counterexample=counterexample, output=output, sandbox=sandbox.mode or "", elapsed=time.monotonic() - started,
-        worst_error=worst,
+        worst_error=worst, sandbox_note=sandbox.note,
     )
+
+
+def too_large_report(exercise: Exercise, size: int, submission: str = "") -> GradeReport:
+    """A submission over the size limit: graded 0 with the code too_large, never loaded."""
+    message = M.QUIZ_STRUCTURAL["too_large"].format(size=size, limit=MAX_SOURCE_BYTES)
+    checks = tuple(CheckResult(c.name, c.label, c.points, FAILED if i == 0 else SKIPPED, Feedback(message) if i == 0 else None)
+                   for i, c in enumerate(exercise.checks))
+    return GradeReport(exercise=exercise.name, version=exercise.version, submission=submission, seed=exercise.seed,
+                       cases_digest="", generator="", checks=checks, diagnoses=(Diagnosis("too_large", message),))
 
 
 def run_check(check, ctx: CheckContext) -> CheckResult:
@@ -245,7 +277,7 @@ def feedback_of(failure: Failure) -> Feedback:
 
 
 # ------------------------------------------------------------------------------------------ shrinking
-def shrink(exercise: Exercise, session, trial: Trial) -> tuple[tuple[np.ndarray, ...], Outcome]:
+def shrink(exercise: Exercise, session, trial: Trial, budget: int) -> tuple[tuple[np.ndarray, ...], Outcome]:
     """Greedy, batched shrinking against the live session: each round sends every simpler candidate
     in one round trip and keeps the first that still fails."""
     current, current_outcome = trial.case.args, trial.outcome
@@ -258,7 +290,7 @@ def shrink(exercise: Exercise, session, trial: Trial) -> tuple[tuple[np.ndarray,
             if session.ended is not None:
                 break
             chunk = candidates[chunk_start:chunk_start + SHRINK_CHUNK]
-            for args, r in zip(chunk, session.call([list(c) for c in chunk])):
+            for args, r in zip(chunk, session.call([list(c) for c in chunk], budget)):
                 outcome = decode_outcome(r, exercise.parameters)
                 try:
                     expected = expected_of(exercise, args)
@@ -324,7 +356,7 @@ def load_status(exercise: Exercise, session, trials: list[Trial]) -> Load:
     reason = ended.get("reason")
     if reason in ("timeout", "cpu_limit"):
         return Load(False, "timeout", M.STRUCTURAL["timeout"].format(
-            limit=session.sandbox.limits.time, detail=M.TIMEOUT_DETAIL.format(elapsed=ended.get("elapsed", 0), phase=M.PHASE_LOADING)))
+            limit=session.sandbox.limits.time, detail=M.TIMEOUT_DETAIL.format(phase=M.PHASE_LOADING)))
     return Load(False, "crashed", M.STRUCTURAL["crashed"].format(detail=crash_text(ended, M.PHASE_LOADING)))
 
 
@@ -336,6 +368,10 @@ def crash_text(ended: dict, phase: str) -> str:
         return M.CRASH_EXIT.format(code=ended.get("exit_code"), phase=phase)
     if reason == "worker_lost":
         return f"{M.WORKER_LOST} {phase}"
+    if reason == "protocol":
+        return f"{M.PROTOCOL_VIOLATION.format(detail=ended.get('detail') or 'sent malformed data')} {phase}"
+    if reason == "killed":
+        return f"{M.CRASH_KILLED} {phase}"
     return f"{ended.get('detail') or reason} {phase}"
 
 
@@ -348,7 +384,7 @@ def ended_detail(exercise: Exercise, ended: dict | None, trials: list[Trial], bo
     else:
         phase = M.PHASE_BETWEEN.format(count=done)
     if ended.get("reason") in ("timeout", "cpu_limit"):
-        return M.TIMEOUT_DETAIL.format(elapsed=ended.get("elapsed", 0), phase=phase)
+        return M.TIMEOUT_DETAIL.format(phase=phase)
     return crash_text(ended, phase)
 
 

@@ -24,7 +24,7 @@ WRONG_SHAPE_SAME_VALUES = " (the numbers themselves are right: return them with 
 UNKNOWN_DETAIL = "Largest error {error:.3g} at index {where} of {call}."
 MISSING_FUNCTION_DEFINED = "; it defines: {names}"
 RAISED_DETAIL = "{error} (on {count} of {total} inputs, first: {call})"
-TIMEOUT_DETAIL = "stopped after {elapsed:.1f} s, {phase}"
+TIMEOUT_DETAIL = "stopped {phase}"  # no measured time: a regrade must read the same
 CRASH_EXIT = "it exited with status {code} {phase}"
 CRASH_SIGNAL = "it was killed by signal {name} {phase}"
 PHASE_LOADING = "while loading your file"
@@ -37,6 +37,8 @@ RAISED_RATIONALE = "{call} raised {error}"
 NOT_RUN_RATIONALE = "{call} was not run: {reason}"
 COUNTEREXAMPLE_INTRO = "Smallest failing input found: {call}: expected {expected}, got {actual}"
 WORKER_LOST = "the grading worker stopped unexpectedly"
+PROTOCOL_VIOLATION = "it wrote to the grader's private result channel ({detail}), so the rest was not graded"
+CRASH_KILLED = "it stopped answering and was stopped"
 MUTATION_RATIONALE = "{call} modified {names} in place"
 CHECK_CRASHED = "This check could not run ({error}). This is a problem with the grader, not with your code."
 NEVER_RETURNED = "{function} never returned a value: {error}"
@@ -54,7 +56,7 @@ STRUCTURAL_OF_PART = {
 QUIZ_STRUCTURAL = {
     "not_answered": "Not answered yet: {names}. Replace None with your answer (the README shows the formats).",
     "malformed_answer": "{name} cannot be read as an answer: {detail}",
-    "too_large": "Your file is too large to grade ({size} bytes; the limit is {limit} bytes): submit the quiz file itself.",
+    "too_large": "Your file is too large to grade ({size} bytes; the limit is {limit} bytes): submit the exercise file itself.",
     "wrong_answer": "{name}: {answer} is not right, and it is not one of the mistakes this quiz knows. {hint}",
 }
 QUIZ_MISTAKE = "{name}: {hint}"  # a catalogued wrong answer: the diagnosis message

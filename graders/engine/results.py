@@ -113,6 +113,7 @@ class GradeReport:
     sandbox: str = ""
     elapsed: float = 0.0
     worst_error: str = ""
+    sandbox_note: str = ""  # what the isolation did not give (empty when fully sandboxed)
 
     @property
     def score(self) -> int:

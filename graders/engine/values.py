@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -10,11 +11,13 @@ from functools import lru_cache
 import numpy as np
 
 MAX_ELEMENTS = 1_000_000
+MAX_DEPTH = 8
 
 
 @dataclass(frozen=True, eq=False)
 class Value:
-    """A returned value. ``array`` is a float view for comparison when one can be made."""
+    """A returned value. ``array`` is a float view for comparison when one can be made; an array too large
+    or of a non-numeric dtype arrives as its type, ``dtype`` and ``meta_shape`` only."""
 
     kind: str  # ndarray | scalar | sequence | none | other
     type_name: str
@@ -22,10 +25,11 @@ class Value:
     dtype: str | None = None
     text: str = ""
     items: tuple[Value, ...] = ()  # a sequence's elements
+    meta_shape: tuple[int, ...] | None = None  # the shape of an array whose numbers were not sent
 
     @property
     def shape(self) -> tuple[int, ...] | None:
-        return None if self.array is None else tuple(self.array.shape)
+        return tuple(self.array.shape) if self.array is not None else self.meta_shape
 
     def describe(self) -> str:
         if self.kind == "ndarray":
@@ -39,6 +43,8 @@ class Value:
     def show(self) -> str:
         if self.array is not None:
             return format_array(self.array)
+        if self.kind == "ndarray":
+            return f"<array of shape {self.shape} and dtype {self.dtype}>"
         return self.text or self.type_name
 
 
@@ -50,6 +56,7 @@ class ErrorInfo:
     lineno: int | None = None
     is_memory: bool = False
     bases: tuple[str, ...] = ()
+    is_exit: bool = False  # SystemExit
 
     def short(self) -> str:
         return f"{self.type}: {self.message}" if self.message else self.type
@@ -69,49 +76,81 @@ class Outcome:
 
 
 NOT_RUN = Outcome("not_run")
+UNREADABLE = Value("other", "?", text="<a result the grader could not read>")
 
 
-def _str(obj, limit=500) -> str:
-    return obj[:limit] if isinstance(obj, str) else ""
+def clean_text(obj, limit: int = 500) -> str:
+    """Learner-supplied text as a valid string: clipped, lone surrogates replaced (they cannot be written
+    as UTF-8). Anything that is not a string is ""."""
+    if not isinstance(obj, str):
+        return ""
+    if obj.isascii():  # the common case: nothing to replace
+        return obj[:limit]
+    return obj[:limit].encode("utf-8", "replace").decode("utf-8")
+
+
+_str = clean_text
+
+
+def _int(obj) -> int | None:
+    return obj if isinstance(obj, int) and not isinstance(obj, bool) else None
 
 
 @lru_cache(maxsize=64)
-def numeric_dtype(name: str) -> np.dtype:
+def numeric_dtype(name: str) -> tuple[np.dtype, str]:
+    """The dtype a learner's process names (only plain numbers are accepted), and its display name."""
     dtype = np.dtype(name)
-    if dtype.kind not in "biuf":
+    if dtype.kind not in "biuf" or dtype.hasobject or dtype.itemsize > 16:
         raise ValueError("unsupported dtype")
-    return dtype
+    return dtype, dtype.name
 
 
-def decode_array(obj) -> np.ndarray:
-    dtype = numeric_dtype(_str(obj.get("__nd__"), 20))
-    shape = tuple(int(s) for s in obj.get("shape", ()))
-    if len(shape) > 8 or any(s < 0 for s in shape) or math.prod(shape) > MAX_ELEMENTS:
+def decode_shape(obj) -> tuple[int, ...]:
+    if not isinstance(obj, list) or len(obj) > 32:
+        raise ValueError("bad shape")
+    shape = tuple(_int(s) for s in obj)
+    if any(s is None or s < 0 or s > 1 << 62 for s in shape):
+        raise ValueError("bad shape")
+    return shape
+
+
+def decode_array(obj) -> tuple[np.ndarray, str]:
+    """A learner's array as floats for comparison, and the name of the dtype it had."""
+    dtype, name = numeric_dtype(_str(obj.get("__nd__"), 20))
+    shape = decode_shape(obj.get("shape"))
+    if math.prod(shape) > MAX_ELEMENTS:
         raise ValueError("bad shape")
     data = base64.b64decode(_str(obj.get("data"), 16 * MAX_ELEMENTS), validate=True)
-    return np.frombuffer(data, dtype=dtype).reshape(shape)
+    return np.asarray(np.frombuffer(data, dtype=dtype).reshape(shape), dtype=float), name
 
 
-def decode_value(obj) -> Value:
-    if not isinstance(obj, dict):
-        return Value("other", "?")
+def decode_value(obj, depth: int = 0) -> Value:
+    """A described return value (see worker.describe); anything malformed is an unreadable value."""
+    if not isinstance(obj, dict) or depth > MAX_DEPTH:
+        return UNREADABLE
     kind, type_name = _str(obj.get("kind"), 20), _str(obj.get("type"), 120) or "?"
     try:
         if kind == "ndarray":
-            arr = decode_array(obj)
-            return Value("ndarray", type_name, arr.astype(float), arr.dtype.name)
+            arr, dtype_name = decode_array(obj)
+            return Value("ndarray", type_name, arr, dtype_name)
+        if kind == "array_meta":
+            return Value("ndarray", type_name, None, _str(obj.get("dtype"), 40) or "?",
+                         meta_shape=decode_shape(obj.get("shape")))
         if kind == "scalar":
             number = obj.get("value")
-            arr = np.array(float(number)) if isinstance(number, (int, float)) else None
+            arr = np.array(float(number)) if isinstance(number, (int, float)) and not isinstance(number, bool) else None
             return Value("scalar", type_name, arr, None)
         if kind == "sequence":
-            items = [decode_value(i) for i in obj.get("items", [])[:MAX_ELEMENTS]]
+            raw = obj.get("items")
+            if not isinstance(raw, list):
+                return UNREADABLE
+            items = [decode_value(i, depth + 1) for i in raw[:MAX_ELEMENTS]]
             return Value("sequence", type_name, _sequence_array(items), None, _sequence_text(type_name, items),
                          tuple(items))
         if kind == "none":
             return Value("none", "NoneType", text="None")
-    except (ValueError, TypeError, OverflowError):
-        pass
+    except (ValueError, TypeError, OverflowError, binascii.Error):
+        return UNREADABLE
     return Value("other", type_name, text=_str(obj.get("repr"), 200) or type_name)
 
 
@@ -131,14 +170,15 @@ def _sequence_text(type_name: str, items: list[Value]) -> str:
 
 def decode_error(obj) -> ErrorInfo:
     obj = obj if isinstance(obj, dict) else {}
-    lineno = obj.get("lineno")
     bases = obj.get("bases") if isinstance(obj.get("bases"), list) else []
     return ErrorInfo(_str(obj.get("type"), 120) or "Exception", _str(obj.get("message")),
-                     _str(obj.get("traceback"), 4000), lineno if isinstance(lineno, int) else None,
-                     bool(obj.get("is_memory")), tuple(_str(b, 120) for b in bases[:8]))
+                     _str(obj.get("traceback"), 4000), _int(obj.get("lineno")),
+                     obj.get("is_memory") is True, tuple(_str(b, 120) for b in bases[:8]), obj.get("is_exit") is True)
 
 
 def decode_outcome(raw, parameters: tuple[str, ...]) -> Outcome:
+    """One raw result from the learner's process, checked field by field: it is whatever the learner's
+    process chose to send, so nothing in it is trusted."""
     if not isinstance(raw, dict):
         return NOT_RUN
     if raw.get("kind") == "raised":
@@ -146,8 +186,8 @@ def decode_outcome(raw, parameters: tuple[str, ...]) -> Outcome:
     if raw.get("kind") == "returned":
         mutated = raw.get("mutated") if isinstance(raw.get("mutated"), list) else []
         return Outcome("returned", value=decode_value(raw.get("value")),
-                       mutated=tuple(m for m in mutated if m in parameters))
-    return NOT_RUN
+                       mutated=tuple(m for m in mutated if isinstance(m, str) and m in parameters))
+    return Outcome("returned", value=UNREADABLE)
 
 
 def format_number(v: float) -> str:

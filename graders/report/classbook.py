@@ -1,5 +1,11 @@
 """The instructor's outputs for a batch, streamed from the saved per-learner results:
-grades.csv, report.json, feedback/<learner>.md|.html, summary.json, score_distribution.svg, index.html."""
+grades.csv, report.json, feedback/<key>.md|.html, summary.json, score_distribution.svg, index.html.
+
+One row per learner the batch discovered (a learner without a trustworthy saved result is a grader_error
+row, never left out). Files are named by the learner's key (graders.store.learner_key); grades.csv,
+report.json, summary.json and index.html show the learner's identity itself. A grades.csv cell that a
+spreadsheet would evaluate as a formula is prefixed with a single quote.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,39 @@ import io
 import json
 import statistics
 from collections import Counter
-from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 from graders.report.html import page
+from graders.report.safe import for_html
+from graders.store import display_name, learner_key
 
 TOP_COUNTEREXAMPLES = 10
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_class_outputs(exercise, entries, out: Path) -> dict:
-    from graders.batch import iter_results, safe_name, write_atomic, write_feedback
+def csv_cell(value):
+    """A grades.csv cell: text a spreadsheet would evaluate (it starts with =, +, -, @, a tab or a carriage
+    return) gets a leading single quote; an undecodable byte of a file name shows as \\xNN; numbers stay
+    numbers."""
+    if not isinstance(value, str):
+        return value
+    value = display_name(value)
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def feedback_href(key: str, suffix: str = ".html") -> str:
+    """The link to a feedback file from index.html: the key, percent-encoded as a URL path segment (a key's
+    own `%XX` escapes are part of the file name)."""
+    return "feedback/" + quote(key + suffix, safe="")
+
+
+def _is_regular_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def write_class_outputs(exercise, entries, out: Path, skipped=()) -> dict:
+    from graders.batch import iter_result_rows, write_atomic, write_feedback
 
     feedback_dir = out / "feedback"
     feedback_dir.mkdir(parents=True, exist_ok=True)
@@ -29,19 +58,20 @@ def write_class_outputs(exercise, entries, out: Path) -> dict:
     rows = []
     csv_buffer = io.StringIO()
     writer = csv.writer(csv_buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", "diagnoses", *check_names])
+    writer.writerow([csv_cell(v) for v in ("student", "score", "max_score", "diagnoses", *check_names)])
     report_tmp = out / ".report.json.tmp"
     with report_tmp.open("w", encoding="utf-8") as report_file:
         report_file.write(json.dumps({"exercise": exercise.name, "version": exercise.version,
                                       "seed": exercise.seed})[:-1] + ', "learners": [\n')
-        for i, data in enumerate(iter_results(entries, out)):
+        for i, (data, saved) in enumerate(iter_result_rows(entries, out, exercise)):
             learner = data["learner"]
-            name = safe_name(learner)
-            if not (feedback_dir / f"{name}.html").exists():  # written by the grading worker; restore if deleted
+            name = learner_key(learner)
+            # written by the grading worker; restore it if deleted, and always write a missing result's own
+            if not saved or not _is_regular_file(feedback_dir / f"{name}.html"):
                 write_feedback(out, data)
             by_check = {c["name"]: c["score"] for c in data["checks"]}
-            writer.writerow([learner, data["score"], data["max_score"], ";".join(data["diagnoses"]),
-                             *(by_check.get(n, 0) for n in check_names)])
+            writer.writerow([csv_cell(v) for v in (learner, data["score"], data["max_score"], ";".join(data["diagnoses"]),
+                                                   *(by_check.get(n, 0) for n in check_names))])
             report_file.write(("," if i else "") + json.dumps(data) + "\n")
             scores.append(data["score"])
             mistakes.update(set(data["diagnoses"]))
@@ -58,6 +88,7 @@ def write_class_outputs(exercise, entries, out: Path) -> dict:
         "version": exercise.version,
         "seed": exercise.seed,
         "learners": len(scores),
+        "skipped": [item.to_dict() if hasattr(item, "to_dict") else dict(item) for item in skipped],
         "max_score": exercise.max_score,
         "mean_score": round(statistics.fmean(scores), 3) if scores else None,
         "median_score": statistics.median(scores) if scores else None,
@@ -99,23 +130,30 @@ def histogram_svg(counts: Counter, max_score: int) -> str:
 
 def index_html(exercise, summary: dict, rows) -> str:
     hints = {m.code: m.hint for m in exercise.catalog}
-    body = [f"<h1>{escape(exercise.title)}</h1>",
+    body = [f"<h1>{for_html(exercise.title)}</h1>",
             f"<p>{summary['learners']} learners, mean {summary['mean_score']} / {summary['max_score']}, "
             f"median {summary['median_score']}, full marks: {summary['full_marks']}. Seed {summary['seed']}, "
-            f"version {escape(summary['version'])}.</p>",
+            f"version {for_html(summary['version'])}."
+            + (f" {len(summary['skipped'])} entries skipped (listed below)." if summary["skipped"] else "") + "</p>",
             "<p><a href='grades.csv'>grades.csv</a> · <a href='report.json'>report.json</a> · "
             "<a href='summary.json'>summary.json</a></p>",
             "<h2>Score distribution</h2><img src='score_distribution.svg' alt='score distribution'>",
             "<h2>Mistakes made</h2><table><tr><th>code</th><th>learners</th><th>hint</th></tr>"]
     for code, n in summary["mistakes"].items():
-        body.append(f"<tr><td class='code'>{escape(code)}</td><td>{n}</td><td>{escape(hints.get(code, ''))}</td></tr>")
+        body.append(f"<tr><td class='code'>{for_html(code)}</td><td>{n}</td><td>{for_html(hints.get(code, ''))}</td></tr>")
     body.append("</table><h2>Most common smallest failing inputs</h2><table><tr><th>input</th><th>learners</th><th>diagnoses</th></tr>")
     for ce in summary["common_counterexamples"]:
-        body.append(f"<tr><td class='code'>{escape(ce['call'])}</td><td>{ce['learners']}</td>"
-                    f"<td>{escape(', '.join(ce['diagnoses']))}</td></tr>")
+        body.append(f"<tr><td class='code'>{for_html(ce['call'])}</td><td>{ce['learners']}</td>"
+                    f"<td>{for_html(', '.join(ce['diagnoses']))}</td></tr>")
     body.append("</table><h2>Learners</h2><table><tr><th>learner</th><th>score</th><th>diagnoses</th></tr>")
     for learner, name, score, max_score, codes in rows:
-        body.append(f"<tr><td><a href='feedback/{escape(name)}.html'>{escape(learner)}</a></td>"
-                    f"<td>{score}/{max_score}</td><td class='code'>{escape(', '.join(codes))}</td></tr>")
+        body.append(f"<tr><td><a href='{for_html(feedback_href(name))}'>{for_html(learner)}</a></td>"
+                    f"<td>{for_html(score)}/{for_html(max_score)}</td><td class='code'>{for_html(', '.join(codes))}</td></tr>")
     body.append("</table>")
+    if summary["skipped"]:
+        body.append(f"<h2>Skipped entries ({len(summary['skipped'])})</h2><p>Entries of the class directory that "
+                    "are not submissions: no row, no grade.</p><table><tr><th>entry</th><th>reason</th></tr>")
+        for item in summary["skipped"]:
+            body.append(f"<tr><td class='code'>{for_html(item['entry'])}</td><td>{for_html(item['reason'])}</td></tr>")
+        body.append("</table>")
     return page(f"{exercise.name}: class overview", "".join(body))

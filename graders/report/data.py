@@ -27,6 +27,7 @@ def report_dict(report: GradeReport) -> dict:
         "cases_digest": report.cases_digest,
         "generator": report.generator,
         "sandbox": report.sandbox,
+        "sandbox_note": report.sandbox_note,
         "output": {"stdout": report.output.stdout, "stderr": report.output.stderr,
                    "stdout_bytes": report.output.stdout_bytes, "stderr_bytes": report.output.stderr_bytes},
         "elapsed": round(report.elapsed, 4),

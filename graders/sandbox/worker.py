@@ -1,77 +1,130 @@
 """The clean worker that runs learner code. Standalone: it imports only the standard library and numpy.
 
-It is started once per sandbox (a "zygote": numpy is imported once, warm) and forks one child per
-submission. The child loads the learner's source and answers batches of calls; the zygote relays the
-child's answers, drains its stdout/stderr up to a cap, enforces the session's deadline and, when the
-session ends, kills every process the submission started (it is a child subreaper) and wipes the
-scratch space. It never imports the grader package or the reference: the grader sends it source text
-and plain arrays, and reads back plain data.
+Two kinds of process, neither of which ever imports the grader or the reference:
 
-Protocol (grader <-> zygote, on stdin/stdout; zygote <-> child, on pipes): frames of a 4-byte
-big-endian length and a UTF-8 JSON object. Arrays travel as {"__nd__": dtype, "shape": [...],
-"data": base64}.
+- the **zygote**, started once per sandbox: numpy is imported once (warm). It obeys a control channel
+  from the grader (preload the shared cases, open a learner, end a learner) and forks one process per
+  learner. It never reads, writes or holds anything of a learner: the learner's source, results and
+  output travel on descriptors the grader passes for that learner alone (SCM_RIGHTS), which the zygote
+  hands to the learner's process and closes at once, so a later learner, forked from it, finds nothing
+  of an earlier one in its memory.
+- the **learner** process: in ``bwrap`` mode PID 1 of a new PID namespace, in a new mount and IPC
+  namespace it builds itself (the root read-only, a private size-capped /tmp and /dev/shm, a /proc of its
+  own) before it drops every capability; when it exits, the kernel kills whatever it left in its
+  namespace, and the mounts vanish with it. Then rlimits, stdio on the learner's own pipes, and the
+  harness below: read the source from the learner's channel, load it, answer batches of calls, send
+  plain data back.
+
+Modes: ``bwrap`` (inside bubblewrap, a fresh world per learner), ``chroot`` (no bubblewrap, run as root:
+the learner runs as ``nobody`` chrooted into an empty per-learner directory) and ``plain`` (neither:
+rlimits and process cleanup only; the grade could be forged, and reports say so).
+
+Framing everywhere: a 4-byte big-endian length, then the payload. Grader -> zygote and grader -> learner
+payloads are UTF-8 JSON; learner -> grader payloads are one kind byte (W world ready, S world failed, L
+loaded, R result, D batch done) then JSON written by the small encoder below, which, like everything the
+harness uses, was captured before any learner code ran, so monkeypatching builtins, json or numpy in a
+submission changes nothing.
 """
 
-import base64
+import binascii
 import ctypes
 import gc
-import inspect  # imported here, once, so that each forked child does not pay for it
+import inspect  # imported here, once, so that each forked learner does not pay for it
 import json
 import linecache
 import os
 import resource
-import select
 import shutil
 import signal
+import socket
 import struct
 import sys
+import threading
 import time
 import traceback
 import types
 
 import numpy as np
 
-PRELOADED = {}  # key -> list of argument lists, decoded once in the zygote
+PRELOADED = {}  # key -> (list of argument lists, list of element budgets), decoded once in the zygote
 
-MAX_FRAME = 64 * 1024 * 1024
-MAX_ITEMS = 100_000  # elements encoded from a returned value
-MAX_DEPTH = 6
-PR_SET_CHILD_SUBREAPER = 36
+MAX_CONTROL_FRAME = 256 * 1024 * 1024  # the grader's own messages (preloaded cases)
+MAX_DEPTH = 6  # nesting of a described return value
+DISPLAY_DIR = "/tmp/work"  # where the submission appears to live, in every mode
+NOBODY = 65534
+
+PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
-DISPLAY_DIR = "/tmp/work"  # where the submission appears to live, in every isolation mode
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 0x4000, 1 << 18
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
-# Captured before any learner code runs: monkeypatching numpy or builtins in the child cannot reach them.
+# Captured before any learner code runs: a submission that patches builtins, json, base64 or numpy
+# cannot reach these.
 _tobytes = np.ndarray.tobytes
-_asarray = np.asarray
 _frombuffer = np.frombuffer
+_ascontiguousarray = np.ascontiguousarray
 _ndarray = np.ndarray
 _generic = np.generic
-_json_dumps = json.dumps
+_ndim = np.ndarray.ndim.__get__
 _json_loads = json.loads
-_b64encode = base64.b64encode
-_b64decode = base64.b64decode
+_quote = json.encoder.encode_basestring_ascii  # C function: no globals looked up at call time
+_b2a = binascii.b2a_base64
+_a2b = binascii.a2b_base64
 _os_write = os.write
 _os_read = os.read
 _isinstance = isinstance
 _type = type
 _len = len
 _repr = repr
+_str = str
+_float = float
+_int = int
+_bool = bool
+_zip = zip
+_list = list
+_tuple = tuple
+_dict = dict
+_getattr = getattr
+_callable = callable
+_sorted = sorted
+_min = min
+_range = range
+_BaseException = BaseException
+_float_repr = float.__repr__
+_int_repr = int.__repr__
+_join = str.join
+_pack = struct.pack
+_unpack = struct.unpack
+_monotonic = time.monotonic
+_sleep = time.sleep
 
 
 # ----------------------------------------------------------------------------------------- framing
-def write_frame(fd, obj):
-    data = _json_dumps(obj, separators=(",", ":"), allow_nan=True).encode()
-    buf = struct.pack(">I", _len(data)) + data
-    view = memoryview(buf)
+def write_all(fd, data):
+    view = memoryview(data)
     while view:
         n = _os_write(fd, view)
         view = view[n:]
 
 
+def write_frame(fd, obj):
+    """A grader-side or zygote frame (JSON)."""
+    data = json.dumps(obj, separators=(",", ":"), allow_nan=True).encode()
+    write_all(fd, _pack(">I", _len(data)) + data)
+
+
 def read_exact(fd, n):
     chunks = []
     while n:
-        chunk = _os_read(fd, min(n, 1 << 20))
+        chunk = _os_read(fd, _min(n, 1 << 20))
         if not chunk:
             raise EOFError
         chunks.append(chunk)
@@ -79,60 +132,93 @@ def read_exact(fd, n):
     return b"".join(chunks)
 
 
-def read_frame(fd):
-    (size,) = struct.unpack(">I", read_exact(fd, 4))
-    if size > MAX_FRAME:
+def read_frame(fd, limit=MAX_CONTROL_FRAME):
+    (size,) = _unpack(">I", read_exact(fd, 4))
+    if size > limit:
         raise ValueError("frame too large")
     return _json_loads(read_exact(fd, size))
 
 
-def write_raw(fd, data):
-    buf = struct.pack(">I", _len(data)) + data
-    view = memoryview(buf)
-    while view:
-        n = _os_write(fd, view)
-        view = view[n:]
+def dump(obj):
+    """JSON text of plain data (dict, list, str, int, float, bool, None) using captured primitives only."""
+    t = _type(obj)
+    if obj is None:
+        return "null"
+    if t is _bool:
+        return "true" if obj else "false"
+    if t is _str:
+        return _quote(obj)
+    if t is _int:
+        return _int_repr(obj)
+    if t is _float:
+        if obj != obj:
+            return "NaN"
+        if obj in (float("inf"), float("-inf")):
+            return "Infinity" if obj > 0 else "-Infinity"
+        return _float_repr(obj)
+    if t is _dict:
+        return "{" + _join(",", [_quote(_str(k)) + ":" + dump(v) for k, v in obj.items()]) + "}"
+    if t is _list or t is _tuple:
+        return "[" + _join(",", [dump(v) for v in obj]) + "]"
+    return _quote("<unencodable>")
 
 
-def send(fd, kind, obj=None):
-    """Child -> zygote: a one-byte kind (L loaded, R result, D batch done) then JSON."""
-    write_raw(fd, kind + (b"" if obj is None else _json_dumps(obj, separators=(",", ":")).encode()))
+class Outbox:
+    """Learner -> grader frames: a one-byte kind (L loaded, R result, D batch done) then JSON. A batch's
+    results go out in one write (the grader wakes once, not once per call); a watchdog thread sends what is
+    waiting whenever a batch runs longer than BATCH_FLUSH seconds, so the results computed before a hang
+    still reach the grader."""
 
+    BATCH_FLUSH = 0.05
 
-class FrameReader:
-    """Incremental frame parser for a non-blocking pipe (used by the zygote on the child's channel).
-    Frames stay raw bytes: the zygote relays results without decoding them."""
+    def __init__(self, fd):
+        self.fd = fd
+        self.parts = []
+        self.lock = threading.Lock()
+        self.batch_started = None
+        self.watchdog = None
 
-    def __init__(self):
-        self.buf = bytearray()
-        self.oversized = False
+    def put(self, kind, obj=None):
+        data = kind + (b"" if obj is None else dump(obj).encode("ascii"))
+        with self.lock:
+            self.parts.append(_pack(">I", _len(data)) + data)
 
-    def feed(self, chunk):
-        self.buf += chunk
-        frames = []
-        while _len(self.buf) >= 4:
-            (size,) = struct.unpack(">I", self.buf[:4])
-            if size > MAX_FRAME:
-                self.oversized = True
-                return frames
-            if _len(self.buf) < 4 + size:
-                break
-            frame = bytes(self.buf[4 : 4 + size])
-            if not frame or frame[:1] not in (b"L", b"R", b"D"):
-                self.oversized = True  # garbage on the channel: treat like a protocol violation
-                return frames
-            frames.append(frame)
-            del self.buf[: 4 + size]
-        return frames
+    def send(self, kind, obj=None):
+        self.put(kind, obj)
+        self.flush()
+
+    def flush(self):
+        with self.lock:
+            data, self.parts = b"".join(self.parts), []
+            if data:
+                write_all(self.fd, data)
+
+    def start_batch(self):
+        self.batch_started = _monotonic()
+        if self.watchdog is None:
+            self.watchdog = threading.Thread(target=self._watch, daemon=True)
+            self.watchdog.start()
+
+    def end_batch(self):
+        self.put(b"D")
+        self.batch_started = None
+        self.flush()
+
+    def _watch(self):
+        while True:
+            _sleep(self.BATCH_FLUSH / 2)
+            started = self.batch_started
+            if started is not None and _monotonic() - started > self.BATCH_FLUSH:
+                try:
+                    self.flush()
+                except OSError:
+                    return
 
 
 # ---------------------------------------------------------------------------------------- encoding
 def encode_array(arr):
-    return {
-        "__nd__": arr.dtype.str,
-        "shape": list(arr.shape),
-        "data": _b64encode(_tobytes(arr)).decode(),
-    }
+    return {"__nd__": arr.dtype.str, "shape": [_int(s) for s in arr.shape],
+            "data": _b2a(_tobytes(arr), newline=False).decode("ascii")}
 
 
 def encode_arg(arg):
@@ -150,42 +236,49 @@ def decode_arg(obj):
         if value is not None and not _isinstance(value, (bool, int, float)):
             raise ValueError("unsupported argument")
         return value
-    return decode_array(obj)
+    dtype = np.dtype(obj["__nd__"])
+    if dtype.kind not in "biuf":
+        raise ValueError("unsupported dtype")
+    return _frombuffer(_a2b(obj["data"]), dtype=dtype).reshape(obj["shape"]).copy()
 
 
 def copy_arg(arg):
     return arg.copy() if _isinstance(arg, _ndarray) else arg
 
 
-def decode_array(obj):
-    dtype = np.dtype(obj["__nd__"])
-    if dtype.kind not in "biuf":
-        raise ValueError("unsupported dtype")
-    arr = _frombuffer(_b64decode(obj["data"]), dtype=dtype).reshape(obj["shape"])
-    return arr.copy()
-
-
-def describe(value, depth=0, budget=None):
-    """Plain-data description of whatever the learner returned; never executes learner methods
-    except repr() for unknown types (bounded by the session deadline)."""
-    if budget is None:
-        budget = [MAX_ITEMS]
+def type_name_of(value):
     t = _type(value)
-    type_name = t.__module__ + "." + t.__qualname__ if t.__module__ != "builtins" else t.__qualname__
+    module = _getattr(t, "__module__", "?")
+    name = _getattr(t, "__qualname__", "?")
+    if not _isinstance(module, _str) or not _isinstance(name, _str):
+        return "?"
+    return name[:120] if module == "builtins" else (module + "." + name)[:120]
+
+
+def describe(value, budget, depth=0):
+    """Plain-data description of whatever the learner returned. ``budget`` is a one-element list: the
+    number of elements the grader will take for this call (what the case can legitimately return, with
+    room to spare); larger arrays are described by type, shape and dtype only. Never runs learner code
+    except repr() for unknown types (bounded by the session's deadline)."""
+    type_name = type_name_of(value)
     if _isinstance(value, _ndarray):
         arr = value
+        shape = [_int(s) for s in arr.shape]
+        dtype = _str(arr.dtype)[:40]
         if arr.dtype.kind in "biuf" and arr.size <= budget[0]:
             budget[0] -= arr.size
-            out = encode_array(np.ascontiguousarray(arr))
+            out = encode_array(_ascontiguousarray(arr))
             out["kind"] = "ndarray"
             out["type"] = type_name
             return out
-        return {"kind": "other", "type": type_name, "dtype": str(arr.dtype), "shape": list(arr.shape)}
+        return {"kind": "array_meta", "type": type_name, "dtype": dtype, "shape": shape}
     if value is None:
         return {"kind": "none", "type": "NoneType"}
     if _isinstance(value, (bool, int, float, _generic)) and not _isinstance(value, (str, bytes)):
+        if _isinstance(value, _generic) and value.dtype.kind not in "biuf":
+            return {"kind": "array_meta", "type": type_name, "dtype": _str(value.dtype)[:40], "shape": []}
         try:
-            number = float(value)
+            number = _float(value)
         except (TypeError, ValueError, OverflowError):
             number = None
         return {"kind": "scalar", "type": type_name, "value": number}
@@ -195,122 +288,141 @@ def describe(value, depth=0, budget=None):
             if budget[0] <= 0:
                 return {"kind": "other", "type": type_name, "repr": "<too many items>"}
             budget[0] -= 1
-            items.append(describe(item, depth + 1, budget))
+            items.append(describe(item, budget, depth + 1))
         return {"kind": "sequence", "type": type_name, "items": items}
     try:
         text = _repr(value)[:200]
-    except BaseException:  # a hostile __repr__
+        if not _isinstance(text, _str):
+            text = "<unrepresentable>"
+    except _BaseException:  # a hostile __repr__
         text = "<unrepresentable>"
     return {"kind": "other", "type": type_name, "repr": text}
 
 
 def describe_exception(exc, filename):
-    """Type, message and the learner's own frames only (no worker frames)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    """Type, message and the learner's own frames only (no harness frames)."""
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    except _BaseException:
+        frames = []
     lines = [f'  File "{os.path.basename(f.filename)}", line {f.lineno}, in {f.name}\n    {f.line}' for f in frames[-5:]]
     try:
-        message = str(exc)[:500]
-    except BaseException:
+        message = _str(exc)[:500]
+        if not _isinstance(message, _str):
+            message = "<unprintable message>"
+    except _BaseException:
         message = "<unprintable message>"
+    mro = _getattr(_type(exc), "__mro__", ())
     return {
-        "type": _type(exc).__qualname__,
-        "bases": [c.__name__ for c in _type(exc).__mro__][1:8],  # so `raise` checks accept subclasses
+        "type": type_name_of(exc).rsplit(".", 1)[-1],
+        "bases": [_str(_getattr(c, "__name__", "?"))[:60] for c in mro][1:8],  # `raise` checks accept subclasses
         "message": message,
         "is_memory": _isinstance(exc, MemoryError),
-        "traceback": "\n".join(lines),
+        "is_exit": _isinstance(exc, SystemExit),
+        "traceback": "\n".join(lines)[:4000],
         "lineno": frames[-1].lineno if frames else None,
     }
 
 
-# ------------------------------------------------------------------------------------------- child
-def child_main(req, scratch, chan_in, chan_out):
-    """Runs in the forked child: load the learner's module, then answer call batches until told to stop."""
-    limits = req["limits"]
-    set_limits(limits)
+# ------------------------------------------------------------------------------------- the harness
+def learner_main(chan, limits, scratch, vm_base):
+    """The learner process: load the source sent on ``chan`` and answer call batches until EOF."""
+    req = read_frame(chan)
+    if req.get("op") != "load":
+        os._exit(64)
+    source = req["source"]
+    os.makedirs(scratch, exist_ok=True)
     os.chdir(scratch)
     path = os.path.join(scratch, req["filename"])
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(req["source"])
+    with open(path, "w", encoding="utf-8", errors="surrogatepass") as fh:
+        fh.write(source)
     sys.path[:0] = [scratch]
     sys.argv = [path]
-    # Code objects carry a fixed display name, so warnings and tracebacks read the same whatever the
-    # scratch directory is (bwrap's /tmp/work or the fallback's temporary one): regrades stay identical.
+    # Code objects carry a fixed display name, so warnings and tracebacks read the same in every mode:
+    # regrades stay identical.
     filename = os.path.join(DISPLAY_DIR, req["filename"])
-    linecache.cache[filename] = (len(req["source"]), None, req["source"].splitlines(True), filename)
-    send(chan_out, b"L", load_module(req, filename, path))
-    fn = getattr(sys.modules.get(req["module"]), req["function"], None)
+    linecache.cache[filename] = (_len(source), None, source.splitlines(True), filename)
+    parameters = _tuple(req["parameters"])
+    set_learner_limits(limits, vm_base)
+    outbox = Outbox(chan)
+    outbox.send(b"L", load_module(req, filename, path))
+    fn = _getattr(sys.modules.get(req["module"]), req["function"], None)
     while True:
         try:
-            msg = read_frame(chan_in)
-        except EOFError:
+            msg = read_frame(chan)
+        except (EOFError, OSError, ValueError):
             break
         if msg.get("op") != "call":
             break
         if "book" in msg:  # the shared cases, decoded once in the zygote before it forked us
-            calls = [[copy_arg(a) for a in args] for args in PRELOADED[msg["book"]]]
+            cases, budgets = PRELOADED[msg["book"]]
+            calls = [[copy_arg(a) for a in args] for args in cases]
         else:
             calls = [[decode_arg(a) for a in args] for args in msg["calls"]]
-        for args in calls:
-            send(chan_out, b"R", run_call(fn, req, args, filename))
-        flush_std()
-        send(chan_out, b"D")
+            budgets = msg["budgets"]
+        outbox.start_batch()
+        for args, budget in _zip(calls, budgets):
+            outbox.put(b"R", run_call(fn, parameters, args, budget, filename))
+        outbox.end_batch()
     flush_std()
 
 
 def load_module(req, filename, path):
     try:
         code = compile(req["source"], filename, "exec")
-    except (SyntaxError, ValueError) as exc:
-        lineno = getattr(exc, "lineno", None)
-        return {"event": "loaded", "ok": False, "code": "syntax_error", "error": {
-            "type": _type(exc).__qualname__, "message": getattr(exc, "msg", str(exc)), "lineno": lineno,
-            "text": (getattr(exc, "text", None) or "").rstrip()[:200], "traceback": ""}}
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        lineno = _getattr(exc, "lineno", None)
+        return {"ok": False, "code": "syntax_error", "error": {
+            "type": _type(exc).__qualname__, "message": _str(_getattr(exc, "msg", None) or exc)[:500],
+            "lineno": lineno if _isinstance(lineno, _int) else None,
+            "text": (_getattr(exc, "text", None) or "").rstrip()[:200], "traceback": ""}}
     module = types.ModuleType(req["module"])
     module.__file__ = path
     sys.modules[req["module"]] = module
     try:
         exec(code, module.__dict__)
-    except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, SystemExit included
+    except _BaseException as exc:  # noqa: BLE001 - learner code may raise anything, SystemExit included
         kind = "import_error" if _isinstance(exc, ImportError) else "raises"
         if _isinstance(exc, MemoryError):
             kind = "memory_limit"
         flush_std()
-        return {"event": "loaded", "ok": False, "code": kind, "error": describe_exception(exc, filename)}
+        return {"ok": False, "code": kind, "error": describe_exception(exc, filename)}
     fn = module.__dict__.get(req["function"])
-    if fn is None or not callable(fn):
-        defined = sorted(k for k, v in module.__dict__.items() if callable(v) and not k.startswith("_")
-                         and getattr(v, "__module__", None) == req["module"])
-        return {"event": "loaded", "ok": False, "code": "missing_function", "defined": defined[:20]}
+    if fn is None or not _callable(fn):
+        defined = _sorted(k for k, v in module.__dict__.items() if _isinstance(k, _str) and _callable(v)
+                          and not k.startswith("_") and _getattr(v, "__module__", None) == req["module"])
+        return {"ok": False, "code": "missing_function", "defined": [d[:60] for d in defined[:20]]}
     try:
         sig = inspect.signature(fn)
         sig.bind(*req["parameters"])
-        signature = str(sig)
+        signature = _str(sig)
     except TypeError:
-        return {"event": "loaded", "ok": False, "code": "wrong_signature", "signature": safe_signature(fn)}
-    except ValueError:
-        signature = "(...)"  # builtins without a signature: let the calls decide
-    return {"event": "loaded", "ok": True, "signature": signature[:300]}
+        return {"ok": False, "code": "wrong_signature", "signature": safe_signature(fn)}
+    except _BaseException:  # noqa: BLE001 - builtins without a signature, hostile __signature__: let calls decide
+        signature = "(...)"
+    return {"ok": True, "signature": signature[:300]}
 
 
 def safe_signature(fn):
     try:
-        return str(inspect.signature(fn))[:300]
-    except (TypeError, ValueError):
+        return _str(inspect.signature(fn))[:300]
+    except _BaseException:  # noqa: BLE001
         return "(?)"
 
 
-def run_call(fn, req, args, filename):
-    pristine = [_tobytes(a) if _isinstance(a, _ndarray) else a for a in args]
+def run_call(fn, parameters, args, budget, filename):
+    pristine = [_tobytes(a) if _isinstance(a, _ndarray) else None for a in args]
     try:
         value = fn(*args)
-    except BaseException as exc:  # noqa: BLE001
+    except _BaseException as exc:  # noqa: BLE001
         return {"kind": "raised", "error": describe_exception(exc, filename)}
-    mutated = [name for name, arg, before in zip(req["parameters"], args, pristine)
-               if _isinstance(arg, _ndarray) and _tobytes(arg) != before]
+    mutated = [name for name, arg, before in _zip(parameters, args, pristine)
+               if before is not None and _tobytes(arg) != before]
     try:
-        described = describe(value)
-    except BaseException as exc:  # noqa: BLE001 - e.g. a hostile __float__
-        described = {"kind": "other", "type": "?", "repr": "<error describing value: %s>" % _type(exc).__qualname__}
+        described = describe(value, [_int(budget)])
+    except _BaseException as exc:  # noqa: BLE001 - e.g. a hostile __float__
+        described = {"kind": "other", "type": "?",
+                     "repr": "<error describing value: %s>" % type_name_of(exc)}
     return {"kind": "returned", "value": described, "mutated": mutated}
 
 
@@ -318,15 +430,14 @@ def flush_std():
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except BaseException:  # noqa: BLE001
+        except _BaseException:  # noqa: BLE001
             pass
 
 
-def set_limits(limits):
-    vm = current_vm_bytes()
-    memory = int(limits["memory"])
+def set_learner_limits(limits, vm):
+    memory = _int(limits["memory"])
     resource.setrlimit(resource.RLIMIT_AS, (vm + memory, vm + memory))
-    cpu = int(limits["time"]) + 2
+    cpu = _int(limits["time"]) + 2
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_size"], limits["file_size"]))
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
@@ -341,240 +452,299 @@ def current_vm_bytes():
     with open("/proc/self/status") as fh:
         for line in fh:
             if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
+                return _int(line.split()[1]) * 1024
     return 0
+
+
+# ------------------------------------------------------------------------------------- system calls
+_libc = None
+
+
+def libc():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def prctl(option, arg=0):
+    return libc().prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+
+def mount(source, target, fstype, flags, data=None):
+    check(libc().mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
+                       ctypes.c_ulong(flags), data.encode() if data else None), f"mount {target}")
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_privileges():
+    """No capabilities, no way to gain any (no_new_privs), not ptrace-able by the learner."""
+    header = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    check(libc().capset(ctypes.byref(header), data), "capset")
+    check(prctl(PR_SET_NO_NEW_PRIVS, 1), "no_new_privs")
+
+
+# -------------------------------------------------------------------------------------- the init
+def build_world(config):
+    """bwrap mode, in the init (PID 1 of a new PID namespace): a new mount and IPC namespace with a
+    read-only root, a fresh size-capped /tmp (holding read-only binds of any Python directories that
+    live under /tmp) and /dev/shm, and a /proc of this PID namespace."""
+    check(libc().unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    mount("none", "/", None, MS_REC | MS_PRIVATE)
+    staging = "/sandbox/tmp"
+    mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['tmp_bytes']},mode=1777")
+    for path in config.get("tmp_binds", ()):
+        inside = staging + path[len("/tmp"):]
+        os.makedirs(inside, exist_ok=True)
+        mount(path, inside, None, MS_BIND | MS_REC)
+        mount("none", inside, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    mount(staging, "/tmp", None, MS_MOVE)
+    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={config['shm_bytes']},mode=1777")
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mount("none", "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def become_learner(mode, config, limits, fds, zygote_pid):
+    """In the freshly forked learner process: build its world, then run the harness. Never returns.
+
+    In bwrap mode this process is PID 1 of a new PID namespace (when it exits, the kernel kills whatever it
+    left behind): it builds its mount and IPC namespaces while it still holds CAP_SYS_ADMIN, then drops
+    every capability. In chroot mode it enters an empty directory of its own and becomes nobody."""
+    chan, out, err = fds
+    code = 0
+    try:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if mode != "bwrap" and os.getppid() != zygote_pid:
+            os._exit(0)  # the zygote died between fork and prctl
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        os.dup2(chan, 3)
+        os.closerange(4, 65536)
+        try:
+            vm_base = enter_world(mode, config)
+        except _BaseException as exc:  # noqa: BLE001 - a broken sandbox, never the learner's doing
+            Outbox(3).send(b"S", {"detail": f"{type(exc).__name__}: {exc}"[:300]})
+            os._exit(71)
+        Outbox(3).send(b"W")  # from here on, the learner's code may run
+        sys.stdin = open(0, closefd=False)
+        sys.stdout = open(1, "w", buffering=1, closefd=False, errors="backslashreplace")
+        sys.stderr = open(2, "w", buffering=1, closefd=False, errors="backslashreplace")
+        scratch = DISPLAY_DIR if mode != "plain" else config["learner_root"] + DISPLAY_DIR
+        learner_main(3, limits, scratch, vm_base)
+    except _BaseException:  # noqa: BLE001
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def enter_world(mode, config):
+    """Build this learner's world (before any of its code runs); the address space already used."""
+    if mode == "bwrap":
+        build_world(config)
+        drop_privileges()
+    vm_base = current_vm_bytes() + (16 << 20)  # room for the source and the harness's buffers
+    if mode == "chroot":  # an empty world of its own, as nobody
+        try:  # a private IPC namespace where the container allows it
+            check(libc().unshare(CLONE_NEWIPC), "unshare ipc")
+        except OSError:
+            pass
+        os.chroot(config["learner_root"])
+        os.chdir("/")
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+    if mode != "bwrap":
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+    prctl(PR_SET_DUMPABLE, 1)  # its own /proc/self stays readable to it
+    return vm_base
+
+
+def exit_status(status, rusage, cpu_limit):
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else _str(sig)
+        # PID 1 of a namespace ignores its own SIGXCPU: the CPU limit then ends it with SIGKILL
+        used = rusage.ru_utime + rusage.ru_stime if rusage is not None else 0.0
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and used >= cpu_limit):
+            return {"reason": "cpu_limit", "signal": sig, "signal_name": name}
+        return {"reason": "signal", "signal": sig, "signal_name": name}
+    return {"reason": "exited", "exit_code": os.WEXITSTATUS(status)}
 
 
 # ------------------------------------------------------------------------------------------ zygote
 class Zygote:
-    def __init__(self, scratch_root, wipe_root):
-        self.scratch_root = scratch_root
-        self.wipe_root = wipe_root  # everything under it is deleted after each session (sandbox /tmp)
+    def __init__(self, mode, config, control):
+        self.mode = mode
+        self.config = config
+        self.control = control  # a socket: frames in and out, learner descriptors in (SCM_RIGHTS)
+        self.pidns = os.open("/proc/self/ns/pid", os.O_RDONLY) if mode == "bwrap" else None
+        self.learner = None  # (pid, learner root or None, CPU seconds it may use)
         self.counter = 0
-        self.session = None
 
-    # --- session lifecycle
-    def open(self, req):
+    def serve(self):
+        fd = self.control.fileno()
+        while True:
+            try:
+                msg = read_frame(fd)
+            except (EOFError, OSError):
+                break
+            op = msg.get("op")
+            if op == "open":
+                fds = self.receive_fds(3)
+                reply = self.open(msg, fds)
+            elif op == "end":
+                reply = self.end(bool(msg.get("kill")), float(msg.get("grace", 0.5)))
+            elif op == "preload":
+                cases = [[decode_arg(a) for a in args] for args in msg["cases"]]
+                PRELOADED[msg["key"]] = (cases, [_int(b) for b in msg["budgets"]])
+                reply = {"event": "preloaded", "key": msg["key"]}
+            elif op == "exit":
+                break
+            else:
+                reply = {"event": "error", "message": "unknown op"}
+            write_frame(fd, reply)
+        if self.learner is not None:
+            self.end(True, 0.0)
+
+    def receive_fds(self, count):
+        _, fds, _, _ = socket.recv_fds(self.control, 1, count)
+        if _len(fds) != count:
+            for fd in fds:
+                os.close(fd)
+            raise SystemExit("expected %d descriptors" % count)
+        return fds
+
+    def open(self, msg, fds):
+        if self.learner is not None:
+            self.end(True, 0.0)
         self.counter += 1
-        # the same path for every submission (wiped in between), so reports do not depend on order
-        scratch = os.path.join(self.scratch_root, "work")
-        os.makedirs(scratch, mode=0o777)
-        os.chmod(scratch, 0o777)
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            code = 0
-            try:
-                os.setsid()
-                devnull = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(devnull, 0)
-                os.dup2(out_w, 1)
-                os.dup2(err_w, 2)
-                low, high = sorted((to_child_r, from_child_w))
-                os.closerange(3, low)
-                os.closerange(low + 1, high)
-                os.closerange(high + 1, 65536)
-                sys.stdin = open(0, closefd=False)
-                sys.stdout = open(1, "w", buffering=1, closefd=False)
-                sys.stderr = open(2, "w", buffering=1, closefd=False)
-                child_main(req, scratch, to_child_r, from_child_w)
-            except BaseException:  # noqa: BLE001
-                code = 70
-            finally:
-                os._exit(code)
-        for fd in (to_child_r, from_child_w, out_w, err_w):
-            os.close(fd)
-        for fd in (from_child_r, out_r, err_r):
-            os.set_blocking(fd, False)
-        limit = float(req["limits"]["time"])
-        self.session = {
-            "pid": pid, "scratch": scratch, "to_child": to_child_w, "chan": from_child_r,
-            "names": {from_child_r: "chan", out_r: "stdout", err_r: "stderr"},
-            "polling": {from_child_r, out_r, err_r}, "reader": FrameReader(), "frames": [],
-            "deadline": time.monotonic() + limit, "started": time.monotonic(), "limit": limit,
-            "output_cap": int(req["limits"]["output"]),
-            "captured": {"stdout": bytearray(), "stderr": bytearray()}, "totals": {"stdout": 0, "stderr": 0},
-            "ended": None,
-        }
-        frame = self.wait_for(lambda f: f[:1] == b"L")
-        if frame is None:
-            return {"event": "loaded", "ok": False, "ended": self.session["ended"]}
-        reply = _json_loads(frame[1:])
-        reply["event"] = "loaded"
-        return reply
-
-    def call(self, msg):
-        """Relay one batch of calls; returns the reply as raw JSON bytes (results are not re-parsed)."""
-        s = self.session
-        if s is None or s["ended"] is not None:
-            return _json_dumps({"event": "results", "results": [], "ended": s and s["ended"]}).encode()
+        root = self.make_learner_root() if self.mode != "bwrap" else None
+        config = dict(self.config, learner_root=root)
+        me = os.getpid()
+        pid, error = -1, None
         try:
-            write_frame(s["to_child"], msg)
-        except OSError:
-            pass  # the child is gone; wait_for() reports how it ended
-        expected = len(PRELOADED.get(msg.get("book"), ())) if "book" in msg else len(msg.get("calls", ()))
-        results = []
+            if self.mode == "bwrap":
+                check(libc().unshare(CLONE_NEWPID), "unshare pid")
+            pid = os.fork()
+        except OSError as exc:
+            error = exc
+        if pid != 0 and self.mode == "bwrap":  # later forks (and the next learner) stay out of that namespace
+            check(libc().setns(self.pidns, CLONE_NEWPID), "setns")  # failing, the zygote is unusable: exit
+        if error is not None:
+            for fd in fds:
+                os.close(fd)
+            return {"event": "error", "message": f"cannot start the learner: {error}"}
+        if pid == 0:
+            os.close(self.control.fileno())
+            if self.pidns is not None:
+                os.close(self.pidns)
+            become_learner(self.mode, config, msg["limits"], fds, me)
+        for fd in fds:
+            os.close(fd)
+        self.learner = (pid, root, _int(msg["limits"]["time"]) + 2)
+        return {"event": "opened"}
 
-        def collect(frame):
-            if frame[:1] == b"R":
-                results.append(frame[1:])
-                return False
-            return frame[:1] == b"D"
+    def make_learner_root(self):
+        root = os.path.join(self.config["scratch"], "learner-%d" % self.counter)
+        work = root + DISPLAY_DIR
+        os.makedirs(work)
+        if self.mode == "chroot":  # root-owned and read-only to the learner, except its /tmp
+            os.chmod(root, 0o755)
+            os.chmod(root + "/tmp", 0o1777)
+            os.chown(work, NOBODY, NOBODY)
+        return root
 
-        done = self.wait_for(collect)
-        ended = _json_dumps(None if done else s["ended"]).encode()
-        return b'{"event":"results","ended":' + ended + b',"results":[' + b",".join(results[:expected]) + b"]}"
-
-    def close(self):
-        s = self.session
-        if s is None:
-            return {"event": "closed"}
-        ended_before_close = s["ended"]
-        if s["ended"] is None:
+    def end(self, kill, grace):
+        """Stop the learner's world (at once, or after ``grace`` seconds) and say how the learner ended."""
+        if self.learner is None:
+            return {"event": "ended", "status": None}
+        pid, root, cpu_limit = self.learner
+        self.learner = None
+        if kill and grace <= 0:
+            kill_process(pid)
+        deadline = time.monotonic() + grace
+        status = None
+        while status is None:
             try:
-                os.close(s["to_child"])  # EOF: the child flushes and leaves
-                s["to_child"] = None
-            except OSError:
-                pass
-            s["deadline"] = min(s["deadline"], time.monotonic() + 0.5)
-            self.wait_for(lambda f: False)
-        self.kill_descendants()
-        for fd in [s["to_child"], *s["names"]]:
-            if fd is not None:
+                done, raw, usage = os.wait4(pid, os.WNOHANG)
+            except ChildProcessError:
+                status = {"reason": "killed"}
+                break
+            if done:
+                status = exit_status(raw, usage, cpu_limit)
+                if kill and grace <= 0:
+                    status = {"reason": "killed"}
+            elif time.monotonic() >= deadline:
+                kill_process(pid)
+                os.wait4(pid, 0)
+                status = {"reason": "killed"}
+            else:
+                time.sleep(0.0005)
+        if self.mode != "bwrap":
+            kill_descendants()
+            wipe(root)
+        return {"event": "ended", "status": status}
+
+
+def kill_process(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def wipe(root):
+    """Delete a learner's directory whatever it did to it (chmod 000, read-only dirs)."""
+    def fix(func, path, _exc):
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            func(path)
+        except OSError:
+            pass
+
+    shutil.rmtree(root, onerror=fix)
+    if os.path.exists(root):
+        for dirpath, dirnames, _ in os.walk(root):
+            for name in dirnames:
                 try:
-                    os.close(fd)
+                    os.chmod(os.path.join(dirpath, name), 0o700)
                 except OSError:
                     pass
-        self.wipe()
-        cap = s["output_cap"]
-        report = {
-            "event": "closed",
-            "ended": ended_before_close,
-            "elapsed": time.monotonic() - s["started"],
-            "stdout": bytes(s["captured"]["stdout"][:cap]).decode("utf-8", "replace"),
-            "stderr": bytes(s["captured"]["stderr"][:cap]).decode("utf-8", "replace"),
-            "stdout_bytes": s["totals"]["stdout"],
-            "stderr_bytes": s["totals"]["stderr"],
-        }
-        self.session = None
-        return report
+        shutil.rmtree(root, ignore_errors=True)
 
-    # --- the relay loop
-    def wait_for(self, done):
-        """Relay the child's frames into done() until it returns True; stops at the deadline or when
-        the child dies. Returns the frame that satisfied done(), else None (s['ended'] says why)."""
-        s = self.session
-        while True:
-            while s["frames"]:
-                frame = s["frames"].pop(0)
-                if done(frame):
-                    return frame
-            if s["ended"] is not None:
-                return None
-            remaining = s["deadline"] - time.monotonic()
-            if remaining <= 0:
-                self.end("timeout")
-                return None
-            readable, _, _ = select.select(list(s["polling"]), [], [], min(remaining, 0.05))
-            for fd in readable:
-                self.drain(fd)
-            if s["reader"].oversized:
-                self.end("protocol", detail="sent an oversized or malformed message")
-                return None
-            if not readable:
-                self.check_exit()
 
-    def drain(self, fd):
-        s = self.session
-        try:
-            chunk = os.read(fd, 1 << 16)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        name = s["names"][fd]
-        if not chunk:
-            s["polling"].discard(fd)
-            if name == "chan":
-                self.check_exit(block=True)
-            return
-        if name == "chan":
-            s["frames"].extend(s["reader"].feed(chunk))
-            return
-        s["totals"][name] += len(chunk)
-        buf = s["captured"][name]
-        room = s["output_cap"] - len(buf)
-        if room > 0:
-            buf += chunk[:room]
-
-    def check_exit(self, block=False):
-        s = self.session
-        if s["ended"] is not None:
-            return
-        try:
-            pid, status = os.waitpid(s["pid"], 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            pid, status = s["pid"], 0
-        if pid == 0:
-            return
-        s["pid"] = None
-        if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-            reason = "cpu_limit" if sig == signal.SIGXCPU else "signal"
-            self.end(reason, signal=sig, signal_name=signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig))
-        else:
-            self.end("exited", exit_code=os.WEXITSTATUS(status))
-
-    def end(self, reason, **info):
-        s = self.session
-        if s["ended"] is not None:
-            return
-        s["ended"] = dict(reason=reason, elapsed=time.monotonic() - s["started"], **info)
-        if reason not in ("exited", "signal", "cpu_limit"):
-            self.kill_descendants()
-        # whatever the child managed to send before the end still counts
-        chan = s["chan"]
-        if chan in s["polling"]:
-            try:
-                while True:
-                    chunk = os.read(chan, 1 << 16)
-                    if not chunk:
-                        break
-                    s["frames"].extend(s["reader"].feed(chunk))
-            except OSError:
-                pass
-
-    def kill_descendants(self):
-        """SIGKILL every process below the zygote, including setsid()'d daemons (they were
-        reparented to us: we are a child subreaper), until none is left."""
-        me = os.getpid()
-        for _ in range(200):
-            victims = descendants(me)
-            if not victims:
-                break
-            for pid in victims:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            reap()
-            time.sleep(0.001)
+def kill_descendants():
+    """SIGKILL every process below this one, setsid() daemons included (they were re-parented to us:
+    we are a child subreaper), until none is left. Not needed in bwrap mode, where the kernel does it."""
+    me = os.getpid()
+    for _ in _range(200):
+        victims = descendants(me)
+        if not victims:
+            break
+        for pid in victims:
+            kill_process(pid)
         reap()
-
-    def wipe(self):
-        root = self.wipe_root
-        for name in os.listdir(root):
-            path = os.path.join(root, name)
-            try:
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    os.unlink(path)
-            except OSError:
-                pass
+        time.sleep(0.001)
+    reap()
 
 
 def reap():
@@ -589,7 +759,11 @@ def reap():
 
 def descendants(root):
     parents = {}
-    for name in os.listdir("/proc"):
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in names:
         if not name.isdigit():
             continue
         try:
@@ -598,8 +772,8 @@ def descendants(root):
         except OSError:
             continue
         # the command name may contain spaces and parentheses: parse after the last ')'
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        parents[int(name)] = int(fields[1])
+        fields = stat[stat.rfind(b")") + 2:].split()
+        parents[_int(name)] = _int(fields[1])
     found = []
     for pid in parents:
         p, seen = pid, 0
@@ -612,50 +786,58 @@ def descendants(root):
     return found
 
 
-def main():
+def block_user_namespaces():
+    """bwrap mode: no process in this sandbox may create a user namespace (the zygote holds capabilities
+    in the sandbox's own user namespace; learners drop theirs and must not gain new ones)."""
+    mount("proc", "/sandbox/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     try:
-        libc = ctypes.CDLL(None)
-        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # submissions (same uid) cannot ptrace the zygote
+        with open("/sandbox/proc/sys/user/max_user_namespaces", "w") as fh:
+            fh.write("0")
+    finally:
+        libc().umount2(b"/sandbox/proc", 2)  # MNT_DETACH
+    # keep only what building learners' worlds needs (CAP_SYS_ADMIN: unshare, setns, mount)
+    header = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    data[0].effective = data[0].permitted = 1 << 21  # CAP_SYS_ADMIN
+    check(libc().capset(ctypes.byref(header), data), "capset")
+
+
+PRELOAD_FOR_CHROOT = (  # a chrooted learner cannot import from disk: what it may need is imported now
+    "math", "cmath", "random", "itertools", "functools", "collections", "collections.abc", "typing",
+    "dataclasses", "fractions", "decimal", "statistics", "copy", "operator", "numbers", "warnings", "re",
+    "string", "textwrap", "enum", "abc", "contextlib", "time", "datetime", "heapq", "bisect", "array",
+    "pprint", "encodings.latin_1", "encodings.ascii", "numpy.linalg", "numpy.fft", "numpy.random",
+    "numpy.polynomial", "numpy.lib.stride_tricks", "numpy.ma",
+)
+
+
+def main():
+    mode = sys.argv[1]
+    control = socket.socket(fileno=_int(sys.argv[2]))
+    config = _json_loads(sys.argv[3])
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
+        prctl(PR_SET_DUMPABLE, 0)  # same-uid processes cannot ptrace the zygote
     except (OSError, AttributeError):
         pass
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    gc.freeze()  # forked children then do not copy-on-write every object when the collector runs
-    scratch_root = sys.argv[1] if len(sys.argv) > 1 else "/tmp"
-    zygote = Zygote(scratch_root, scratch_root)
-    zygote.wipe()
-    proto_in, proto_out = 0, os.dup(1)
-    # learner processes must never inherit the protocol channel as their stdout
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    if mode == "bwrap":
+        block_user_namespaces()
+    if mode == "chroot":
+        for name in PRELOAD_FOR_CHROOT:
+            try:
+                __import__(name)
+            except ImportError:
+                pass
+    # the zygote's own stdout must not be inherited as anyone's output
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    os.set_inheritable(proto_out, False)
-    write_frame(proto_out, {"event": "ready", "pid": os.getpid(), "numpy": np.__version__,
-                            "python": sys.version.split()[0], "uid": os.getuid()})
-    while True:
-        try:
-            msg = read_frame(proto_in)
-        except EOFError:
-            break
-        op = msg.get("op")
-        if op == "open":
-            if zygote.session is not None:
-                zygote.close()
-            reply = zygote.open(msg)
-        elif op == "call":
-            write_raw(proto_out, zygote.call(msg))
-            continue
-        elif op == "preload":
-            PRELOADED[msg["key"]] = [[decode_arg(a) for a in args] for args in msg["cases"]]
-            reply = {"event": "preloaded", "key": msg["key"]}
-        elif op == "close":
-            reply = zygote.close()
-        elif op == "exit":
-            break
-        else:
-            reply = {"event": "error", "message": "unknown op"}
-        write_frame(proto_out, reply)
-    if zygote.session is not None:
-        zygote.close()
+    gc.freeze()  # forked processes then do not copy-on-write every object when the collector runs
+    zygote = Zygote(mode, config, control)
+    write_frame(control.fileno(), {"event": "ready", "pid": os.getpid(), "numpy": np.__version__,
+                                   "python": sys.version.split()[0], "uid": os.getuid(), "mode": mode})
+    zygote.serve()
 
 
 if __name__ == "__main__":

