@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from graders.engine.diagnose import variants_of_size  # noqa: E402
+from graders.engine.variants import variants_of_size  # noqa: E402
 from graders.exercises import get  # noqa: E402
 
 MODEL = (REPO / "graders" / "exercises" / "residual_unit" / "model.py").read_text()
@@ -44,7 +44,7 @@ STRUCTURAL = {
 FRESH = """
 import sys, time
 from pathlib import Path
-from graders.engine.grade import grade_source
+from graders.engine.grading import grade_source
 from graders.exercises import get
 from graders.sandbox.launcher import Sandbox
 exercise = get("residual_unit")

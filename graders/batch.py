@@ -17,24 +17,36 @@ two entries (bob.py and bob.ipynb, or bob.py and bob/) gets one row with code am
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing.util
 import os
-import shutil
 import stat
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.engine.exercise import Exercise
+from graders.engine.kind import Exercise
 from graders.engine.messages import QUIZ_STRUCTURAL
 from graders.sandbox.launcher import Limits, Sandbox
-from graders.store import learner_from_key, learner_key  # noqa: F401 - learner_from_key is re-exported
+from graders.store import (  # noqa: F401 - learner_from_key, load_result, result_path are re-exported
+    GRADER_ERROR,
+    RESULTS,
+    UNREADABLE,
+    empty_result,
+    grader_error_result,
+    iter_result_rows,
+    iter_results,
+    learner_from_key,
+    learner_key,
+    load_result,
+    result_path,
+    unreadable_result,
+    write_atomic,
+    write_feedback,
+    write_result,
+)
 from graders.submission import (
     JUNK_NAMES,
     SUFFIXES,
@@ -44,16 +56,11 @@ from graders.submission import (
     SubmissionTooLarge,
     is_junk,
     load,
-    read_limited,
 )
 
-RESULTS = "results"
 AMBIGUOUS = "ambiguous_submission"
 NOT_REGULAR = "not_a_regular_file"
 TOO_LARGE = "too_large"
-UNREADABLE = "unreadable"
-GRADER_ERROR = "grader_error"
-MAX_RESULT_BYTES = 64 * 2**20  # a saved result is a few kB (output previews are capped): larger is not ours
 SKIP_HIDDEN = "hidden (the name starts with a dot)"
 SKIP_JUNK = "left by the operating system or a tool, not a submission"
 SKIP_NOT_CODE = "not a .py or .ipynb file"
@@ -184,44 +191,6 @@ def safe_name(learner: str) -> str:
     return learner_key(learner)
 
 
-def result_path(out: Path, learner: str) -> Path:
-    return Path(out) / RESULTS / f"{learner_key(learner)}.json"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _clear_slot(path: Path) -> None:
-    """Make room for a per-learner output file: something that is not a regular file in its place (a
-    folder, left by hand or by a broken tool) is removed. A symbolic link is replaced, never followed."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return
-    if stat.S_ISDIR(mode):
-        shutil.rmtree(path)
-    elif not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):
-        os.unlink(path)
-
-
-def write_result(out: Path, data: dict) -> None:
-    path = result_path(out, data["learner"])
-    _clear_slot(path)
-    write_atomic(path, json.dumps(data, indent=1))
-
-
 def content_hash(exercise: Exercise, source: str | None, error: str | None, path: Path | str = "") -> str:
     """Identifies what was graded; an unreadable submission's error is hashed without its location,
     so that a copied or moved class directory is still recognised as unchanged."""
@@ -264,7 +233,7 @@ def expected_digest(exercise: Exercise, entry: Entry) -> str:
 
 def _grade_one(learner: str, path: str, out_dir: str) -> dict:
     """Runs in a pool process: grade, write the result file, return a small summary."""
-    from graders.engine.grade import grade_source
+    from graders.engine.grading import grade_source
     from graders.report.data import report_dict
 
     exercise: Exercise = _STATE["exercise"]
@@ -283,18 +252,6 @@ def _grade_one(learner: str, path: str, out_dir: str) -> dict:
     write_feedback(Path(out_dir), data)
     write_result(Path(out_dir), data)
     return {"learner": learner, "score": data["score"], "diagnoses": data["diagnoses"]}
-
-
-def write_feedback(out: Path, data: dict) -> None:
-    """feedback/<key>.md and .html: what the learner reads (written next to the result)."""
-    from graders.report.html import feedback_html
-    from graders.report.text import render_text
-
-    key = learner_key(data["learner"])
-    for suffix, text in ((".md", render_text(data, markdown=True)), (".html", feedback_html(data))):
-        path = Path(out) / "feedback" / f"{key}{suffix}"
-        _clear_slot(path)
-        write_atomic(path, text)
 
 
 def too_large_message(size: int, limit: int) -> str:
@@ -316,78 +273,6 @@ def problem_result(exercise: Exercise, entry: Entry) -> dict:
     data = empty_result(exercise, entry.problem, entry.message)
     data.update(learner=entry.learner, path=str(entry.path), content_hash=expected_digest(exercise, entry))
     return data
-
-
-def unreadable_result(exercise: Exercise, error: str) -> dict:
-    return empty_result(exercise, UNREADABLE, f"Your submission could not be read: {error}")
-
-
-def grader_error_result(exercise: Exercise, error: str) -> dict:
-    return empty_result(exercise, GRADER_ERROR, f"The grader failed on this submission ({error}); ask your instructor.")
-
-
-def empty_result(exercise: Exercise, code: str, message: str) -> dict:
-    return {
-        "exercise": exercise.name, "version": exercise.version, "submission": "", "score": 0,
-        "max_score": exercise.max_score, "diagnoses": [code],
-        "diagnosis_details": [{"code": code, "message": message, "detail": ""}],
-        "checks": [{"name": c.name, "label": c.label, "score": 0, "max_score": c.points, "passed": False,
-                    "status": "failed" if i == 0 else "skipped", "feedback": message if i == 0 else "", "details": None}
-                   for i, c in enumerate(exercise.checks)],
-        "counterexample": None, "worst_error": "", "seed": exercise.seed, "cases_digest": "", "generator": "",
-        "sandbox": "", "output": {"stdout": "", "stderr": "", "stdout_bytes": 0, "stderr_bytes": 0}, "elapsed": 0.0,
-    }
-
-
-# --------------------------------------------------------------------------------------- saved results
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_text(value, optional: bool = False) -> bool:
-    return isinstance(value, str) or (optional and value is None)
-
-
-def valid_result(data, learner: str) -> bool:
-    """Whether `data` is a result this batch wrote for `learner`: the stored identity is the learner's, and
-    every field the gradebook and the feedback pages use has its type."""
-    if not isinstance(data, dict) or data.get("learner") != learner:
-        return False
-    if not (_is_text(data.get("content_hash")) and _is_text(data.get("exercise"))
-            and _is_number(data.get("score")) and _is_number(data.get("max_score"))):
-        return False
-    diagnoses, details, checks = data.get("diagnoses"), data.get("diagnosis_details"), data.get("checks")
-    if not (isinstance(diagnoses, list) and all(_is_text(d) for d in diagnoses)):
-        return False
-    if not (isinstance(details, list) and all(
-            isinstance(d, dict) and _is_text(d.get("code")) and _is_text(d.get("message"))
-            and _is_text(d.get("detail"), optional=True) for d in details)):
-        return False
-    if not (isinstance(checks, list) and all(
-            isinstance(c, dict) and _is_text(c.get("name")) and _is_text(c.get("label")) and _is_text(c.get("status"))
-            and _is_number(c.get("score")) and _is_number(c.get("max_score"))
-            and _is_text(c.get("feedback"), optional=True) for c in checks)):
-        return False
-    ce, output = data.get("counterexample"), data.get("output")
-    if ce is not None and not (isinstance(ce, dict) and _is_text(ce.get("call"))):
-        return False
-    if output is not None and not (isinstance(output, dict) and all(
-            _is_text(output.get(name), optional=True) and isinstance(output.get(f"{name}_bytes", 0), int)
-            for name in ("stdout", "stderr"))):
-        return False
-    return True
-
-
-def load_result(out: Path, learner: str) -> dict | None:
-    """The saved result of this learner, or None when there is none that can be trusted: missing, not a
-    regular file (a folder, a symbolic link: never followed), too large, not JSON (nested too deeply
-    included), of the wrong shape, or recorded for another identity."""
-    try:
-        raw = read_limited(result_path(out, learner), MAX_RESULT_BYTES)
-        data = json.loads(raw.decode("utf-8"))
-    except (SubmissionError, ValueError, RecursionError):
-        return None
-    return data if valid_result(data, learner) else None
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -418,15 +303,10 @@ def is_current(out: Path, entry: Entry, exercise: Exercise) -> bool:
 
 
 def prepare(exercise: Exercise) -> None:
-    """Compute the shared cases, expected outputs and variant tables once, before forking workers."""
-    from graders.engine.compare import reference_data
-    from graders.engine.diagnose import variant_table
-
-    if exercise.grade_hook is not None:
-        return
-    reference_data(exercise)
-    for size in range(min(2, exercise.max_combination) + 1):
-        variant_table(exercise, size)
+    """Compute what every submission shares once (cases, expected outputs, catalog variants), and check the
+    exercise's declaration, before forking workers."""
+    exercise.prepare()
+    exercise.validate()
 
 
 def run_batch(directory: Path, exercise: Exercise, out: Path, *, jobs: int, limits: Limits, isolation: str,
@@ -524,29 +404,6 @@ def record_failure(exercise: Exercise, entry: Entry, out: Path, exc: BaseExcepti
     data.update(learner=entry.learner, path=str(entry.path), content_hash="")
     write_feedback(out, data)
     write_result(out, data)
-
-
-NO_RESULT = "no result was recorded for this submission"
-
-
-def iter_result_rows(entries: list[Entry], out: Path, exercise: Exercise) -> Iterator[tuple[dict, bool]]:
-    """(result, saved) per entry, in entry order, one in memory at a time. A learner without a trustworthy
-    saved result (see load_result) still gets a row: a grader_error result (saved is False), which the
-    next run retries."""
-    for e in entries:
-        data = load_result(out, e.learner)
-        if data is not None:
-            yield data, True
-        else:
-            data = grader_error_result(exercise, NO_RESULT)
-            data.update(learner=e.learner, path=str(e.path), content_hash="")
-            yield data, False
-
-
-def iter_results(entries: list[Entry], out: Path, exercise: Exercise) -> Iterator[dict]:
-    """Stream one result per entry, in entry order (see iter_result_rows)."""
-    for data, _saved in iter_result_rows(entries, out, exercise):
-        yield data
 
 
 class Progress:

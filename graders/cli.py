@@ -10,51 +10,14 @@ import sys
 from pathlib import Path
 
 from graders import exercises
+from graders.engine.kind import ExerciseError
+from graders.options import EXIT_USAGE, UsageError, add_sandbox_options, limits_from, make_sandbox, pick_exercise
 from graders.sandbox.launcher import Limits, Sandbox, SandboxError
 from graders.submission import SubmissionError, SubmissionTooLarge, load
 
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for: reported as one line, exit 2."""
-
-
-def limits_from(args) -> Limits:
-    if args.time_limit <= 0:
-        raise UsageError(f"--time-limit must be positive, not {args.time_limit}")
-    if args.memory_limit <= 0:
-        raise UsageError(f"--memory-limit must be positive, not {args.memory_limit}")
-    return Limits(time=args.time_limit, memory=int(args.memory_limit * 1024 * 1024))
-
-
-def make_sandbox(args) -> Sandbox:
-    isolation = "bwrap" if args.require_sandbox else args.isolation
-    sandbox = Sandbox(limits=limits_from(args), isolation=isolation)
-    try:
-        sandbox.start()
-    except SandboxError as exc:
-        raise UsageError(f"cannot start the sandbox: {exc}") from None
-    if sandbox.warning:
-        print(f"gradekit: warning: {sandbox.warning} (use --require-sandbox to refuse)", file=sys.stderr)
-    return sandbox
-
-
-def pick_exercise(name: str | None, source: str | None = None):
-    if name:
-        try:
-            return exercises.get(name)
-        except exercises.UnknownExercise as exc:
-            raise UsageError(str(exc)) from None
-    found = exercises.identify(source or "")
-    if found is None:
-        known = ", ".join(e.name for e in exercises.all_exercises())
-        raise UsageError(f"cannot tell which exercise this file is for; pass --exercise (one of: {known})")
-    return found
-
 
 def cmd_grade(args) -> int:
-    from graders.engine.grade import grade_source, too_large_report
+    from graders.engine.grading import grade_source, too_large_report
     from graders.report.data import report_dict
     from graders.report.text import render_text
 
@@ -98,8 +61,9 @@ def _known(name: str) -> bool:
 
 
 def cmd_list(args) -> int:
-    items = [{"name": e.name, "title": e.title, "function": e.function, "stub": e.stub, "reference": e.reference,
-              "max_score": e.max_score, "version": e.version} for e in exercises.all_exercises()]
+    items = [{"name": e.name, "title": e.title, "kind": e.kind, "function": e.function, "stub": e.stub,
+              "reference": e.reference, "max_score": e.max_score, "version": e.version}
+             for e in exercises.all_exercises()]
     if args.json:
         print(json.dumps(items, indent=2))
     else:
@@ -161,16 +125,6 @@ def cmd_doctor(args) -> int:
     return 0 if mode == "bwrap" else 1
 
 
-def add_sandbox_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--time-limit", type=float, default=Limits.time, metavar="S",
-                   help="seconds per submission (default %(default)s)")
-    p.add_argument("--memory-limit", type=float, default=Limits.memory / 2**20, metavar="MIB",
-                   help="memory per submission in MiB (default %(default)g)")
-    p.add_argument("--isolation", choices=("auto", "bwrap", "none"), default="auto",
-                   help="auto: bubblewrap when installed, else the documented fallback")
-    p.add_argument("--require-sandbox", action="store_true", help="refuse to grade without bubblewrap")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradekit", description="Autograder for deep-learning exercises.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -200,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add subcommands: each defines register(subparsers, add_sandbox_options).
-COMMAND_MODULES: tuple[str, ...] = ("nbgrader", "gradescope", "release")
+COMMAND_MODULES: tuple[str, ...] = ("scaffold", "lint", "nbgrader", "gradescope", "release")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except UsageError as exc:
+    except (UsageError, ExerciseError) as exc:
         print(f"gradekit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

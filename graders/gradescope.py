@@ -29,7 +29,8 @@ import zipfile
 from pathlib import Path
 
 from graders import exercises
-from graders.engine.exercise import REPO_ROOT, Exercise
+from graders.engine.kind import REPO_ROOT, Exercise
+from graders.report.gradescope import gradescope_results, not_graded_results
 from graders.sandbox.launcher import Limits, Sandbox, SandboxError
 from graders.submission import SUFFIXES, SubmissionError, load
 
@@ -102,7 +103,7 @@ def register(subparsers, add_sandbox_options) -> None:
 
 
 def cmd_gradescope(args) -> int:
-    from graders.cli import UsageError, limits_from, pick_exercise
+    from graders.options import UsageError, limits_from, pick_exercise
 
     exercise = pick_exercise(args.exercise)
     limits = limits_from(args)
@@ -182,50 +183,6 @@ def write_zip(out: Path, files: list[tuple[str, bytes, int]]) -> None:
             os.unlink(tmp)
 
 
-# --------------------------------------------------------------------------------------- results.json
-def gradescope_results(data: dict, elapsed: float) -> dict:
-    """Gradescope's results.json for a report's data form (graders.report.data.report_dict)."""
-    from graders.report.safe import for_terminal, one_line
-    from graders.report.text import render_text
-
-    header = f"Graded file: {one_line(data['submission'])}\n\n" if data.get("submission") else ""
-    tests = [{"name": one_line(c["label"]), "score": c["score"], "max_score": c["max_score"],
-              "status": "passed" if c["status"] == "passed" else "failed", "output": for_terminal(c["feedback"] or ""),
-              "tags": [c["name"]], "visibility": "visible"} for c in data["checks"]]
-    return {
-        "score": data["score"],
-        "execution_time": round(elapsed, 2),
-        "output": header + render_text(data),
-        "output_format": "text",
-        "test_output_format": "text",
-        "stdout_visibility": "hidden",  # the grader's own log: for the instructor
-        "tests": tests,
-        "extra_data": {"gradekit": {
-            "exercise": data["exercise"], "version": data["version"], "submission": data.get("submission"),
-            "max_score": data["max_score"], "diagnoses": data["diagnoses"], "seed": data["seed"],
-            "cases_digest": data["cases_digest"], "generator": data["generator"], "sandbox": data["sandbox"]}},
-    }
-
-
-def not_graded_results(exercise: Exercise, message: str, elapsed: float, *, submission: str | None = None,
-                       code: str = "not_graded") -> dict:
-    """results.json for a submission that could not be graded: 0 points, and the reason in plain words."""
-    tests = [{"name": c.label, "score": 0, "max_score": c.points, "status": "failed",
-              "output": "Not graded: see the message at the top.", "tags": [c.name], "visibility": "visible"}
-             for c in exercise.checks]
-    return {
-        "score": 0,
-        "execution_time": round(elapsed, 2),
-        "output": f"{exercise.name}: 0/{exercise.max_score}\n\nYour submission could not be graded.\n{message}\n",
-        "output_format": "text",
-        "test_output_format": "text",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-        "extra_data": {"gradekit": {"exercise": exercise.name, "version": exercise.version, "submission": submission,
-                                    "max_score": exercise.max_score, "diagnoses": [code], "sandbox": None}},
-    }
-
-
 def write_results(path: Path, results: dict) -> None:
     """Write results.json atomically (a complete file or the previous state, never half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,9 +204,7 @@ def write_results(path: Path, results: dict) -> None:
 
 # ---------------------------------------------------------------------------------------- submission
 def wanted(exercise: Exercise) -> str:
-    what = ("assigns the same answers" if exercise.grade_hook is not None  # a quiz: no function
-            else f"defines {exercise.function}({', '.join(exercise.parameters)})")
-    return f"Upload {Path(exercise.stub).name or 'your .py file'}, or a notebook (.ipynb) that {what}; any file name works."
+    return (f"Upload {Path(exercise.stub).name}, or any other {exercise.submission_hint()}; any file name works.")
 
 
 def defines_function(path: Path, exercise: Exercise) -> bool:
@@ -288,7 +243,7 @@ def read_config() -> dict:
 
 
 def grade_submission(directory: Path, exercise: Exercise, config: dict, started: float) -> tuple[dict, int]:
-    from graders.engine.grade import grade_source
+    from graders.engine.grading import grade_source
     from graders.report.data import report_dict
 
     rel = None

@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 from graders import exercises
-from graders.engine.exercise import REPO_ROOT, Exercise
+from graders.engine.kind import REPO_ROOT, Exercise
 
 REQUIREMENTS = ("numpy>=1.24", "hypothesis>=6.80", "pytest>=7.4")  # as in pyproject.toml (a test checks it)
 WRITTEN = ("exercises", "requirements.txt", "pytest.ini", "README.md")  # what --force replaces
@@ -36,7 +36,7 @@ def register(subparsers, add_sandbox_options) -> None:
 
 
 def cmd_release(args) -> int:
-    from graders.cli import UsageError
+    from graders.options import UsageError
 
     out = Path(args.out_dir)
     try:
@@ -67,22 +67,35 @@ def skipped(rel: Path) -> bool:
 
 def release_files() -> dict[str, Path]:
     """Name in the release -> source file, for every file learners get from the kit."""
+    files: dict[str, Path] = shared_files()
+    for exercise in exercises.all_exercises():
+        files.update(exercise_files(exercise))
+    return files
+
+
+def shared_files() -> dict[str, Path]:
+    """The files directly in exercises/ (its conftest.py and the public tests' shared helper)."""
     files: dict[str, Path] = {}
     top = REPO_ROOT / "exercises"
-    for path in sorted(top.iterdir()) if top.is_dir() else []:  # exercises/conftest.py and the like
+    for path in sorted(top.iterdir()) if top.is_dir() else []:
         if path.is_file() and not skipped(path.relative_to(REPO_ROOT)):
             files[path.relative_to(REPO_ROOT).as_posix()] = path
-    for exercise in exercises.all_exercises():
-        folder = REPO_ROOT / exercise_folder(exercise)
-        if not folder.is_dir():
-            raise ReleaseError(f"{exercise.name}: {folder} is missing")
-        for path in sorted(folder.rglob("*")):
-            rel = path.relative_to(REPO_ROOT)
-            if path.is_file() and not skipped(rel):
-                files[rel.as_posix()] = path
-        for needed in (exercise.stub, exercise.readme):
-            if needed and needed not in files:
-                raise ReleaseError(f"{exercise.name}: {needed} is missing from {folder}")
+    return files
+
+
+def exercise_files(exercise: Exercise) -> dict[str, Path]:
+    """Name in the release -> source file, for one exercise's folder (stub, README, public tests, ...)."""
+    files: dict[str, Path] = {}
+    folder = REPO_ROOT / exercise_folder(exercise)
+    if not folder.is_dir():
+        raise ReleaseError(f"{exercise.name}: {folder} is missing")
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(REPO_ROOT)
+        if path.is_file() and not skipped(rel):
+            files[rel.as_posix()] = path
+    for needed in (exercise.stub, exercise.readme):
+        if needed and needed not in files:
+            raise ReleaseError(f"{exercise.name}: {needed} is missing from {folder}")
     return files
 
 
@@ -90,9 +103,7 @@ def readme_text() -> str:
     lines = ["# Exercises", ""]
     for e in exercises.all_exercises():
         folder = exercise_folder(e).as_posix()
-        task = ("answer the questions" if e.grade_hook is not None  # a quiz: no function to implement
-                else f"implement `{e.function}({', '.join(e.parameters)})`")
-        lines.append(f"- **{e.title}** (`{folder}/`): {task} in `{e.stub}`. Start with `{e.readme}`.")
+        lines.append(f"- **{e.title}** (`{folder}/`): {e.task()} in `{e.stub}`. Start with `{e.readme}`.")
     stub = exercises.all_exercises()[0].stub if exercises.all_exercises() else "the file you edited"
     lines += [
         "",
@@ -109,9 +120,7 @@ def readme_text() -> str:
         "correct solution has, on many generated inputs; each failure shows the smallest input it found and a hint.",
         "Passing them is a good sign, not the grade: the autograder compares your function with a hidden reference",
         "on many more inputs, and names the mistake it sees.",
-        *(["", "For a quiz, the tests only check that every answer is filled in and well-formed (until then they fail",
-           "with \"not answered yet\"); they never tell you whether an answer is right."]
-          if any(e.grade_hook is not None for e in exercises.all_exercises()) else []),
+        *(f"\n{note}" for note in dict.fromkeys(e.self_check_note() for e in exercises.all_exercises()) if note),
         "",
         "## Submit",
         "",

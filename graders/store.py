@@ -1,4 +1,6 @@
-"""Learner identity <-> file key: the name of a learner's files in a batch output directory.
+"""Where a batch keeps what it graded: learner identity <-> file key, and the results store itself.
+
+Learner identity <-> file key: the name of a learner's files in a batch output directory.
 
 A learner's identity is the name of their entry in the class directory (`李雷.py` -> `李雷`), as Python
 reads it (undecodable bytes as surrogate escapes). Its key names results/<key>.json and
@@ -19,6 +21,24 @@ rely on a hash, and their key cannot be turned back into the identity: the resul
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from graders.submission import SubmissionError, read_limited
+
+if TYPE_CHECKING:
+    from graders.engine.kind import Exercise
+
+RESULTS = "results"
+UNREADABLE = "unreadable"
+GRADER_ERROR = "grader_error"
+MAX_RESULT_BYTES = 64 * 2**20  # a saved result is a few kB (output previews are capped): larger is not ours
 
 MAX_KEY_BYTES = 200
 HASH_MARK = "~"
@@ -109,3 +129,147 @@ def display_name(identity: str) -> str:
         return identity.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:
         return identity.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# ------------------------------------------------------------------------------------- the results store
+# OUT/results/<key>.json holds each learner's result (with its identity and the content hash of what was
+# graded); OUT/feedback/<key>.md|.html what the learner reads. Written atomically, read defensively.
+def result_path(out: Path, learner: str) -> Path:
+    return Path(out) / RESULTS / f"{learner_key(learner)}.json"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _clear_slot(path: Path) -> None:
+    """Make room for a per-learner output file: something that is not a regular file in its place (a
+    folder, left by hand or by a broken tool) is removed. A symbolic link is replaced, never followed."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path)
+    elif not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):
+        os.unlink(path)
+
+
+def write_result(out: Path, data: dict) -> None:
+    path = result_path(out, data["learner"])
+    _clear_slot(path)
+    write_atomic(path, json.dumps(data, indent=1))
+
+def write_feedback(out: Path, data: dict) -> None:
+    """feedback/<key>.md and .html: what the learner reads (written next to the result)."""
+    from graders.report.html import feedback_html
+    from graders.report.text import render_text
+
+    key = learner_key(data["learner"])
+    for suffix, text in ((".md", render_text(data, markdown=True)), (".html", feedback_html(data))):
+        path = Path(out) / "feedback" / f"{key}{suffix}"
+        _clear_slot(path)
+        write_atomic(path, text)
+
+def unreadable_result(exercise: Exercise, error: str) -> dict:
+    return empty_result(exercise, UNREADABLE, f"Your submission could not be read: {error}")
+
+
+def grader_error_result(exercise: Exercise, error: str) -> dict:
+    return empty_result(exercise, GRADER_ERROR, f"The grader failed on this submission ({error}); ask your instructor.")
+
+
+def empty_result(exercise: Exercise, code: str, message: str) -> dict:
+    return {
+        "exercise": exercise.name, "version": exercise.version, "submission": "", "score": 0,
+        "max_score": exercise.max_score, "diagnoses": [code],
+        "diagnosis_details": [{"code": code, "message": message, "detail": ""}],
+        "checks": [{"name": c.name, "label": c.label, "score": 0, "max_score": c.points, "passed": False,
+                    "status": "failed" if i == 0 else "skipped", "feedback": message if i == 0 else "", "details": None}
+                   for i, c in enumerate(exercise.checks)],
+        "counterexample": None, "worst_error": "", "seed": exercise.seed, "cases_digest": "", "generator": "",
+        "sandbox": "", "output": {"stdout": "", "stderr": "", "stdout_bytes": 0, "stderr_bytes": 0}, "elapsed": 0.0,
+    }
+
+# --------------------------------------------------------------------------------------- saved results
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_text(value, optional: bool = False) -> bool:
+    return isinstance(value, str) or (optional and value is None)
+
+
+def valid_result(data, learner: str) -> bool:
+    """Whether `data` is a result this batch wrote for `learner`: the stored identity is the learner's, and
+    every field the gradebook and the feedback pages use has its type."""
+    if not isinstance(data, dict) or data.get("learner") != learner:
+        return False
+    if not (_is_text(data.get("content_hash")) and _is_text(data.get("exercise"))
+            and _is_number(data.get("score")) and _is_number(data.get("max_score"))):
+        return False
+    diagnoses, details, checks = data.get("diagnoses"), data.get("diagnosis_details"), data.get("checks")
+    if not (isinstance(diagnoses, list) and all(_is_text(d) for d in diagnoses)):
+        return False
+    if not (isinstance(details, list) and all(
+            isinstance(d, dict) and _is_text(d.get("code")) and _is_text(d.get("message"))
+            and _is_text(d.get("detail"), optional=True) for d in details)):
+        return False
+    if not (isinstance(checks, list) and all(
+            isinstance(c, dict) and _is_text(c.get("name")) and _is_text(c.get("label")) and _is_text(c.get("status"))
+            and _is_number(c.get("score")) and _is_number(c.get("max_score"))
+            and _is_text(c.get("feedback"), optional=True) for c in checks)):
+        return False
+    ce, output = data.get("counterexample"), data.get("output")
+    if ce is not None and not (isinstance(ce, dict) and _is_text(ce.get("call"))):
+        return False
+    if output is not None and not (isinstance(output, dict) and all(
+            _is_text(output.get(name), optional=True) and isinstance(output.get(f"{name}_bytes", 0), int)
+            for name in ("stdout", "stderr"))):
+        return False
+    return True
+
+
+def load_result(out: Path, learner: str) -> dict | None:
+    """The saved result of this learner, or None when there is none that can be trusted: missing, not a
+    regular file (a folder, a symbolic link: never followed), too large, not JSON (nested too deeply
+    included), of the wrong shape, or recorded for another identity."""
+    try:
+        raw = read_limited(result_path(out, learner), MAX_RESULT_BYTES)
+        data = json.loads(raw.decode("utf-8"))
+    except (SubmissionError, ValueError, RecursionError):
+        return None
+    return data if valid_result(data, learner) else None
+
+NO_RESULT = "no result was recorded for this submission"
+
+
+def iter_result_rows(entries: list, out: Path, exercise: Exercise) -> Iterator[tuple[dict, bool]]:
+    """(result, saved) per entry, in entry order, one in memory at a time. A learner without a trustworthy
+    saved result (see load_result) still gets a row: a grader_error result (saved is False), which the
+    next run retries."""
+    for e in entries:
+        data = load_result(out, e.learner)
+        if data is not None:
+            yield data, True
+        else:
+            data = grader_error_result(exercise, NO_RESULT)
+            data.update(learner=e.learner, path=str(e.path), content_hash="")
+            yield data, False
+
+
+def iter_results(entries: list, out: Path, exercise: Exercise) -> Iterator[dict]:
+    """Stream one result per entry, in entry order (see iter_result_rows)."""
+    for data, _saved in iter_result_rows(entries, out, exercise):
+        yield data

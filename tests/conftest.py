@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine.grade import grade_source
+from graders.engine.grading import grade_source
 from graders.exercises import get
 from graders.sandbox.launcher import Limits, Sandbox
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from graders.engine.exercise import REPO_ROOT, Exercise
+from graders.engine.kind import REPO_ROOT, Exercise
 
 TIMEOUT = 300  # seconds per run; a correct run takes a few seconds
 ENV = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTHONPATH")}

@@ -13,7 +13,7 @@ from tests.conftest import REPO
 DIGEST = "from graders.exercises import get; from graders.engine.cases import case_book; print(case_book(get('residual_unit')).digest)"
 
 
-@pytest.mark.parametrize("first_import", ["", "import graders.sandbox.launcher; ", "import graders.engine.grade; ",
+@pytest.mark.parametrize("first_import", ["", "import graders.sandbox.launcher; ", "import graders.engine.grading; ",
                                           "import tests.conftest; "])
 def test_cases_are_identical_whatever_else_is_loaded(exercise, first_import):
     # Hypothesis would otherwise mix constants from loaded modules into the draw

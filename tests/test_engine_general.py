@@ -8,9 +8,9 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from graders.authoring import CaseSet, Example, FunctionExercise, agreement, loads, mistake
 from graders.engine import messages as M
-from graders.engine.exercise import CaseSet, Example, Exercise, check, mistake
-from graders.engine.grade import grade_source
+from graders.engine.grading import grade_source
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 REFERENCE = "tests/toy/reference.py"
@@ -36,26 +36,16 @@ def inputs(draw, *, project):
     return x, w, (draw(arrays(float, (m, n), elements=NUMBER)) if project else None)
 
 
-@check(points=1)
-def loads(ctx):
-    """loads and returns"""
-    ctx.require_callable()
+loads()
+agreement("identity", "projection", points=4, name="agrees")
 
-
-@check(points=4)
-def agrees(ctx):
-    """agrees with the reference"""
-    ctx.expect_agreement("identity", "projection")
-
-
-TOY = Exercise(
+TOY = FunctionExercise(
     name="toy_pair", title="toy", version="1", function="scaled_pair", parameters=("x", "w", "ws"),
     dims={"x": ("n",), "w": ("m", "n"), "ws": ("m", "n")}, output_dims=(),
     output_parts=(("y", ("m",)), ("y2", ("m",))), expected_errors=("ValueError",),
     examples=(Example((np.ones(2), np.eye(2), None), (np.full(2, 2.0), np.full(2, 4.0))),),
     case_sets=(CaseSet("identity", inputs(project=False), 20, "ws=None"),
                CaseSet("projection", inputs(project=True), 20, "with ws")),
-    checks=(loads, agrees),
     catalog=(mistake("half", "y2 is twice y", half=True),
              mistake("ignores_ws", "use ws @ x as the shortcut when ws is given", ignore_ws=True)),
     model=model, seed=7, reference=REFERENCE,

@@ -12,13 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graders.engine.diagnose import variants_of_size
-from graders.engine.grade import grade_source
+from graders.engine.grading import grade_source
 from graders.exercises import get
 from graders.exercises.gradient_flow import DEPTHS, EXPERIMENT_SETS, experiment_inputs
 from graders.exercises.gradient_flow.model import model
-from graders.release import check_no_leak
-from tests.public_runs import concurrent_runs, explain, last_line
 
 REPO = Path(__file__).resolve().parents[1]
 EXERCISE = get("gradient_flow")
@@ -26,8 +23,6 @@ FOLDER = REPO / "exercises" / "gradient_flow"
 MODEL_SOURCE = (REPO / "graders" / "exercises" / "gradient_flow" / "model.py").read_text()
 REFERENCE = REPO / "solutions" / "gradient_flow.py"
 STUB = FOLDER / "gradient_flow.py"
-SINGLES = variants_of_size(EXERCISE, 1)
-PAIRS = variants_of_size(EXERCISE, 2)
 POINTS = {c.name: c.points for c in EXERCISE.checks}
 EXPERIMENT_CHECK = "experiment_shows_vanishing_and_bounded_gradients"
 
@@ -182,20 +177,6 @@ def layer_gradient_norms(x, weights, residual):
 
 
 # ---------------------------------------------------------------------------------- reference, stub
-def test_reference_gets_full_marks(grade):
-    report = grade(REFERENCE.read_text())
-    assert report.score == report.max_score == sum(POINTS.values())
-    assert report.diagnoses == ()
-
-
-def test_stub_gets_zero_without_crashing(grade):
-    report = grade(STUB.read_text())
-    assert report.score == 0
-    assert "raises" in report.codes
-    assert all(not c.passed for c in report.checks)
-    assert not any(c.status == "error" for c in report.checks)  # no check crashed on the stub
-
-
 @pytest.mark.parametrize("name", sorted(CORRECT))
 def test_correct_solution_gets_full_marks(grade, name):
     report = grade(CORRECT[name])
@@ -234,37 +215,7 @@ def test_mutating_the_input_is_named(grade):
     assert not {c.name: c for c in report.checks}["leaves_inputs_unmodified"].passed
 
 
-# ------------------------------------------------------------------------------ catalog (mutation score)
-def fresh_inputs(count=120, seed=11):
-    rng = np.random.default_rng(seed)
-    for i in range(count):
-        n, depth = int(rng.integers(1, 5)), int(rng.integers(1, 6))
-        x = rng.normal(size=n) * 1.5
-        weights = rng.normal(size=(depth, n, n)) * 0.8 / np.sqrt(n)
-        yield x, weights, bool(i % 2)
-
-
 _OUTPUTS: dict[str, list] = {}
-
-
-def outputs(variant):
-    if variant.label not in _OUTPUTS:
-        _OUTPUTS[variant.label] = [model(*args, **variant.overrides) for args in fresh_inputs()]
-    return _OUTPUTS[variant.label]
-
-
-def same(a, b):
-    return all(x.shape == y.shape and np.allclose(x, y, rtol=1e-9, atol=1e-300) for x, y in zip(a, b))
-
-
-def simplest_equivalent(variant):
-    """The first variant in the engine's order (fewest mistakes, then catalog order) that is the same
-    function as ``variant`` on fresh random inputs."""
-    mine = outputs(variant)
-    for candidate in [*SINGLES, *PAIRS]:
-        if same(mine, outputs(candidate)):
-            return candidate
-    raise AssertionError("a variant is always equivalent to itself")
 
 
 def test_catalog_has_the_required_entries():
@@ -276,31 +227,6 @@ def test_catalog_has_the_required_entries():
     assert all(m.hint for m in EXERCISE.catalog)
     forms = [f.name for m in EXERCISE.catalog for f in m.forms]
     assert len(set(forms)) == len(forms)
-
-
-@pytest.mark.parametrize("variant", SINGLES, ids=lambda v: v.label)
-def test_every_single_form_differs_from_the_reference_and_from_every_other(variant):
-    reference = outputs(variants_of_size(EXERCISE, 0)[0])
-    assert not same(outputs(variant), reference)
-    assert simplest_equivalent(variant) is variant
-
-
-@pytest.mark.parametrize("variant", SINGLES, ids=lambda v: v.label)
-def test_every_catalog_form_is_caught_and_named(grade, variant):
-    report = grade(variant_source(variant.overrides))
-    assert report.score < report.max_score
-    assert tuple(sorted(report.codes)) == variant.codes
-    diagnosis = next(d for d in report.diagnoses if d.code == variant.codes[0])
-    assert diagnosis.detail == variant.parts[0][1].detail  # the exact form, e.g. which derivative
-    assert report.counterexample is not None
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("pair", PAIRS, ids=lambda v: v.label)
-def test_every_pair_of_mistakes_is_caught_and_named(grade, pair):
-    report = grade(variant_source(pair.overrides))
-    assert report.score < report.max_score
-    assert tuple(sorted(report.codes)) == tuple(sorted(simplest_equivalent(pair).codes))
 
 
 # --------------------------------------------------------------------------------------- the experiment
@@ -341,49 +267,10 @@ def test_the_experiment_check_is_qualitative(grade):
     assert {c.name: c for c in report.checks}[EXPERIMENT_CHECK].passed
 
 
-# ------------------------------------------------------------------------------------------ public tests
-JOBS = {"reference": (REFERENCE.read_text(), ()), "stub": (STUB.read_text(), ())}
-JOBS.update({f"form:{v.label}": (variant_source(v.overrides), ("-x",)) for v in SINGLES})
-
-
-@pytest.fixture(scope="module")
-def public_run():
-    yield from concurrent_runs(EXERCISE, JOBS)
-
-
-def test_public_tests_pass_on_the_reference(public_run):
-    result = public_run("reference")
-    assert result.returncode == 0, explain(result)
-    assert "passed" in last_line(result) and "failed" not in last_line(result), explain(result)
-
-
-def test_public_tests_fail_cleanly_on_the_stub(public_run):
-    result = public_run("stub")
-    assert result.returncode == 1, explain(result)
-    assert "not implemented yet" in result.stdout, explain(result)
-    assert "error" not in last_line(result).lower() and "passed" not in last_line(result), explain(result)
-    assert "Traceback" not in result.stdout, explain(result)
-
-
-@pytest.mark.parametrize("variant", SINGLES, ids=lambda v: v.label)
-def test_public_tests_catch_every_catalog_form(public_run, variant):
-    result = public_run(f"form:{variant.label}")
-    assert result.returncode == 1, explain(result)  # a test failure, not a collection error or a crash
-    assert "error" not in last_line(result).lower(), explain(result)
-
-
 # ------------------------------------------------------------------------------------------------ CLI
 def gradekit(*args):
     return subprocess.run([sys.executable, "-m", "graders", *args], capture_output=True, text=True, cwd=REPO,
                           timeout=120)
-
-
-def test_cli_grades_the_reference_with_full_marks():
-    result = gradekit("grade", "solutions/gradient_flow.py", "--exercise", "gradient_flow", "--json")
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert data["exercise"] == "gradient_flow"
-    assert data["score"] == data["max_score"] == EXERCISE.max_score
 
 
 def test_cli_lists_the_exercise():
@@ -417,6 +304,3 @@ def test_committed_plot_is_what_the_script_draws_from_the_reference(tmp_path):
     assert result.returncode == 0, result.stderr
     assert out.read_text() == (FOLDER / "gradient_ratio.svg").read_text()
 
-
-def test_learner_files_do_not_contain_the_reference():
-    check_no_leak({p.name: p for p in FOLDER.iterdir() if p.is_file()})

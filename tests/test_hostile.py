@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine.grade import grade_source
+from graders.engine.grading import grade_source
 from graders.sandbox.launcher import Limits, Sandbox
 from tests.conftest import REFERENCE_SOURCE, REPO, SUBMISSIONS, requires_bwrap
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine.grade import MAX_SOURCE_BYTES, grade_source
+from graders.engine.grading import MAX_SOURCE_BYTES, grade_source
 from graders.report.data import report_dict
 from graders.sandbox.launcher import Limits, Sandbox
 from tests.conftest import HAS_BWRAP, REFERENCE_SOURCE, REPO, SUBMISSIONS, requires_bwrap

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from graders import exercises
-from graders.nbgrader import MARKER, timeouts
+from graders.nbgrader import timeouts
+from graders.report.notebook import MARKER
 from tests.conftest import REFERENCE_SOURCE, REPO
 
 EXERCISE = "residual_unit"

@@ -20,7 +20,8 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from graders.engine.exercise import Exercise
+from graders.engine.function import FunctionExercise as Exercise
+from graders.engine.kind import REPO_ROOT
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,14 +117,19 @@ def case_book(exercise: Exercise) -> CaseBook:
         cached = load_book(path)
         if cached is not None:
             return cached
-    cases = [Case("examples", i, as_args(e.args), e.label) for i, e in enumerate(exercise.examples)]
-    for offset, case_set in enumerate(exercise.case_sets):
-        for i, args in enumerate(draw(case_set.strategy, case_set.count, exercise.seed + offset)):
-            cases.append(Case(case_set.name, i, args))
-    book = CaseBook(tuple(cases), book_digest(cases))
+    book = draw_book(exercise)
     if path is not None:
         save_book(path, book)
     return book
+
+
+def draw_book(exercise: Exercise) -> CaseBook:
+    """The worked examples, then every case set drawn afresh (no cache)."""
+    cases = [Case("examples", i, as_args(e.args), f"worked example {i + 1}") for i, e in enumerate(exercise.examples)]
+    for offset, case_set in enumerate(exercise.case_sets):
+        for i, args in enumerate(draw(case_set.strategy, case_set.count, exercise.seed + offset)):
+            cases.append(Case(case_set.name, i, args))
+    return CaseBook(tuple(cases), book_digest(cases))
 
 
 def book_digest(cases) -> str:
@@ -135,7 +141,7 @@ def cache_path(exercise: Exercise) -> Path | None:
         return None
     root = Path(os.environ.get("GRADEKIT_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gradekit")
     h = hashlib.sha256(f"{exercise.name}|{exercise.version}|{exercise.seed}|{generator_version()}".encode())
-    for source in exercise.grader_files():
+    for source in exercise.package_files() + sorted((REPO_ROOT / "graders" / "shared").glob("*.py")):
         h.update(source.read_bytes())
     return root / f"cases-{exercise.name}-{h.hexdigest()[:20]}.npz"
 

@@ -19,7 +19,7 @@ from functools import cache, cached_property
 import numpy as np
 
 from graders.engine.cases import case_book, complexity
-from graders.engine.exercise import Exercise
+from graders.engine.function import FunctionExercise as Exercise
 from graders.engine.values import Outcome, Value, format_array
 
 

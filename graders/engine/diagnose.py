@@ -1,149 +1,186 @@
-"""Naming the mistake: the simplest combination of catalogued mistakes that reproduces every output.
-
-A variant is the exercise's model run with the merged overrides of one form of each mistake in a
-combination. Variants are evaluated once per exercise version on the shared cases (in the grader,
-never in the learner's process) and cached; a learner's outputs are then matched against them,
-fewest mistakes first, catalog order breaking ties.
-"""
+"""Diagnosis: what went wrong, as data. Structural codes (the file did not load, the result has the wrong
+type or shape, the code timed out, ...) and the simplest combination of catalogued mistakes that
+reproduces every output (graders/engine/variants.py), or `unknown` with the largest error and where."""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-from functools import cache
-
 import numpy as np
 
-from graders.engine.cases import case_book
-from graders.engine.compare import Expected, reference_data, split_output
-from graders.engine.exercise import Exercise, Form, Mistake
-
-RAISED = "raised"
-
-
-@dataclass(frozen=True)
-class Variant:
-    parts: tuple[tuple[Mistake, Form], ...]
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(m.code for m, _ in self.parts)
-
-    @property
-    def overrides(self) -> dict:
-        merged: dict = {}
-        for _, form in self.parts:
-            merged.update(form.overrides)
-        return merged
-
-    @property
-    def label(self) -> str:
-        return " + ".join(f.name for _, f in self.parts) or "reference"
+from graders.engine import messages as M
+from graders.engine.cases import CaseBook, complexity
+from graders.engine.compare import STRUCTURAL_REASONS, coerce, tolerance, where_in_parts
+from graders.engine.context import Load, Trial, expected_shape, expected_type, part_value, show_value
+from graders.engine.function import FunctionExercise as Exercise
+from graders.engine.results import Diagnosis
+from graders.engine.variants import RAISED, explain
 
 
-def compatible(parts) -> bool:
-    merged: dict = {}
-    for _, form in parts:
-        for key, value in form.overrides.items():
-            if key in merged and merged[key] != value:
-                return False
-            merged[key] = value
-    return True
+def load_status(exercise: Exercise, session, limits) -> Load:
+    loaded = session.loaded
+    fn = exercise.function
+    if loaded.get("ok"):
+        return Load(True)
+    code = loaded.get("code")
+    error = loaded.get("error") or {}
+    if code == "syntax_error":
+        text = f" ({error.get('text')})" if error.get("text") else ""
+        return Load(False, code, M.STRUCTURAL[code].format(detail=f"line {error.get('lineno')}: {error.get('message')}{text}"))
+    if code in ("import_error", "raises", "memory_limit"):
+        detail = f"{error.get('type')}: {error.get('message')} {M.PHASE_LOADING}"
+        if code == "memory_limit":
+            return Load(False, code, M.STRUCTURAL[code].format(limit=human_bytes(limits.memory), detail=detail))
+        return Load(False, code, M.STRUCTURAL[code].format(function=fn, detail=detail))
+    if code == "missing_function":
+        names = loaded.get("defined") or []
+        extra = M.MISSING_FUNCTION_DEFINED.format(names=", ".join(names)) if names else ""
+        return Load(False, code, M.STRUCTURAL[code].format(function=fn, detail=extra))
+    if code == "wrong_signature":
+        return Load(False, code, M.STRUCTURAL[code].format(function=fn, parameters=", ".join(exercise.parameters),
+                                                            detail=loaded.get("signature", "(?)")))
+    ended = session.ended or {}
+    reason = ended.get("reason")
+    if reason in ("timeout", "cpu_limit"):
+        return Load(False, "timeout", M.STRUCTURAL["timeout"].format(
+            limit=limits.time, detail=M.TIMEOUT_DETAIL.format(phase=M.PHASE_LOADING)))
+    return Load(False, "crashed", M.STRUCTURAL["crashed"].format(detail=crash_text(ended, M.PHASE_LOADING)))
 
 
-def variants_of_size(exercise: Exercise, size: int) -> list[Variant]:
-    out = []
-    for mistakes in itertools.combinations(exercise.catalog, size):
-        for forms in itertools.product(*(m.forms for m in mistakes)):
-            parts = tuple(zip(mistakes, forms))
-            if compatible(parts):
-                out.append(Variant(parts))
-    return out
+def crash_text(ended: dict, phase: str) -> str:
+    reason = ended.get("reason")
+    if reason == "signal":
+        return M.CRASH_SIGNAL.format(name=ended.get("signal_name", "?"), phase=phase)
+    if reason == "exited":
+        return M.CRASH_EXIT.format(code=ended.get("exit_code"), phase=phase)
+    if reason == "worker_lost":
+        return f"{M.WORKER_LOST} {phase}"
+    if reason == "protocol":
+        return f"{M.PROTOCOL_VIOLATION.format(detail=ended.get('detail') or 'sent malformed data')} {phase}"
+    if reason == "killed":
+        return f"{M.CRASH_KILLED} {phase}"
+    return f"{ended.get('detail') or reason} {phase}"
 
 
-def run_model(exercise: Exercise, variant: Variant, args, expected: Expected) -> np.ndarray | str | None:
-    """The variant's output as a flat vector in the expected layout, RAISED, or None (other shape)."""
-    try:
-        with np.errstate(all="ignore"):
-            parts = split_output(exercise, exercise.model(*args, **variant.overrides))
-    except (ValueError, IndexError, TypeError, ArithmeticError):
-        return RAISED
-    if tuple(p.shape for p in parts) != expected.shapes:
-        return None
-    return parts[0].ravel() if len(parts) == 1 else np.concatenate([p.ravel() for p in parts])
+def ended_detail(exercise: Exercise, ended: dict | None, trials: list[Trial], book: CaseBook) -> str:
+    if not ended:
+        return ""
+    done = sum(1 for t in trials if t.outcome.kind != "not_run")
+    if done < len(trials):
+        phase = M.PHASE_CALL.format(index=done + 1, call=exercise.call_text(trials[done].case.args))
+    else:
+        phase = M.PHASE_BETWEEN.format(count=done)
+    if ended.get("reason") in ("timeout", "cpu_limit"):
+        return M.TIMEOUT_DETAIL.format(phase=phase)
+    return crash_text(ended, phase)
 
 
-VALUE, RAISED_CASE, ABSENT = 0, 1, 2  # per-case status of an output
+def human_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:g} {unit}"
+        n /= 1024
+    return f"{n:g} TiB"
 
 
-@dataclass(frozen=True, eq=False)
-class VariantTable:
-    """Every variant of one size on the shared cases: values laid out like ReferenceData (V x E),
-    a per-case status (V x C), and each element's tolerance."""
+def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str, trials: list[Trial], *,
+             time_limit: float, memory_limit: int) -> tuple[list[Diagnosis], str]:
+    fn = exercise.function
+    if not load.ok:
+        return [Diagnosis(load.code or "crashed", load.detail)], ""
+    out: list[Diagnosis] = []
+    if ended and ended.get("reason") in ("timeout", "cpu_limit"):
+        out.append(Diagnosis("timeout", M.STRUCTURAL["timeout"].format(limit=time_limit, detail=end_detail)))
+    elif ended and any(t.outcome.kind == "not_run" for t in trials):
+        out.append(Diagnosis("crashed", M.STRUCTURAL["crashed"].format(detail=end_detail)))
+    memory = [t for t in trials if t.outcome.kind == "raised" and t.outcome.error.is_memory]
+    if memory:
+        out.append(Diagnosis("memory_limit", M.STRUCTURAL["memory_limit"].format(
+            limit=human_bytes(memory_limit), detail=f"{memory[0].outcome.error.short()} in {exercise.call_text(memory[0].case.args)}")))
+    returned = [t for t in trials if t.outcome.kind == "returned"]
+    structural = {
+        "not_an_array": [t for t in returned if t.verdict.reason == "not_an_array"],
+        "wrong_shape": [t for t in returned if t.verdict.reason == "wrong_shape"],
+        "wrong_dtype": [t for t in returned if t.verdict.reason == "wrong_dtype"],
+        "non_finite": [t for t in returned if t.verdict.reason == "non_finite"],
+    }
+    for code, bad in structural.items():
+        if not bad:
+            continue
+        t = min(bad, key=lambda t: complexity(t.case.args))
+        part = t.verdict.part
+        value = part_value(exercise, t.outcome.value, part)
+        if code == "not_an_array":
+            detail = M.TYPE_DETAIL.format(actual=value.describe())
+        elif code == "wrong_shape":
+            detail = M.SHAPE_DETAIL.format(actual=value.shape, expected=expected_shape(exercise, t.expected, part))
+        elif code == "wrong_dtype":
+            detail = value.dtype
+        else:
+            detail = f"{exercise.call_text(t.case.args)} returned {show_value(exercise, t.outcome.value)}"
+        key = "not_an_array_part" if code == "not_an_array" and part else code
+        if exercise.output_parts and key in M.STRUCTURAL_OF_PART:
+            message = M.STRUCTURAL_OF_PART[key].format(function=fn, part=part, detail=detail,
+                                                        expected=expected_type(exercise))
+        else:
+            message = M.STRUCTURAL[code].format(function=fn, detail=detail)
+        out.append(Diagnosis(code, message))
+    mutated = sorted({name for t in returned for name in t.outcome.mutated})
+    if mutated:
+        out.append(Diagnosis("mutates_input", M.STRUCTURAL["mutates_input"].format(function=fn, detail=", ".join(mutated))))
 
-    variants: list[Variant]
-    values: np.ndarray
-    status: np.ndarray
-    tol: np.ndarray
+    # behaviour: which catalogued mistakes reproduce every output?
+    observed: list = []
+    for t in trials:
+        if t.outcome.kind == "raised" and not t.outcome.error.is_memory:
+            observed.append(RAISED)
+        elif t.outcome.kind == "returned":
+            observed.append(coerce(exercise, t.outcome.value, t.expected))
+        else:
+            observed.append(None)
+    values_wrong = [t for t in trials if t.verdict.reason in ("values", "raised", "non_finite", "should_raise", "wrong_error")
+                    or (t.verdict.reason in STRUCTURAL_REASONS and not _same_numbers(exercise, t))]
+    raised = [t for t in trials if t.outcome.kind == "raised" and not t.outcome.error.is_memory and not t.verdict.ok]
+    worst = ""
+    if values_wrong or raised:
+        variant, raised_unexplained = explain(exercise, observed)
+        if variant is not None:
+            for mistake, form in variant.parts:
+                out.append(Diagnosis(mistake.code, mistake.hint, form.detail))
+        # the reference itself "matches" an error of the wrong kind where one is expected: still name it
+        if raised and (variant is None or raised_unexplained or not variant.parts):
+            t = raised[0]
+            out.append(Diagnosis("raises", M.STRUCTURAL["raises"].format(function=fn, detail=M.RAISED_DETAIL.format(
+                error=t.outcome.error.short(), count=len(raised), total=len(trials),
+                call=exercise.call_text(t.case.args)))))
+        if variant is None and any(t.outcome.kind == "returned" for t in values_wrong):
+            worst = worst_error(exercise, values_wrong)
+            out.append(Diagnosis("unknown", M.STRUCTURAL["unknown"].format(detail=worst)))
+    if not out and any(not t.verdict.ok for t in trials):
+        out.append(Diagnosis("unknown", M.STRUCTURAL["unknown"].format(detail="")))
+    return out, worst
 
 
-@cache
-def variant_table(exercise: Exercise, size: int) -> VariantTable:
-    data = reference_data(exercise)
-    book = case_book(exercise)
-    variants = variants_of_size(exercise, size)
-    values = np.full((len(variants), data.size), np.nan)
-    status = np.full((len(variants), len(book.cases)), ABSENT, dtype=np.int8)
-    for v, variant in enumerate(variants):
-        for c, (case, exp, start) in enumerate(zip(book.cases, data.expected, data.starts)):
-            out = run_model(exercise, variant, case.args, exp)
-            if isinstance(out, str):
-                status[v, c] = RAISED_CASE
-            elif out is not None:
-                status[v, c] = VALUE
-                values[v, start:start + exp.size] = out
-    # a variant can be larger than the reference: give it tolerance for its own magnitude too
-    tol = data.flat_tol + 1e-4 * np.abs(np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0))
-    return VariantTable(variants, values, status, tol)
+def _same_numbers(exercise: Exercise, trial: Trial) -> bool:
+    got = coerce(exercise, trial.outcome.value, trial.expected)
+    return got is not None and bool(np.all(np.abs(got - trial.expected.flat) <= tolerance(exercise, trial.case.args, trial.expected)))
 
 
-def observed_layout(exercise: Exercise, observed: list) -> tuple[np.ndarray, np.ndarray]:
-    """observed[i]: a flat vector in the expected layout, RAISED, or None (not comparable)."""
-    data = reference_data(exercise)
-    status = np.array([RAISED_CASE if isinstance(o, str) else ABSENT if o is None else VALUE for o in observed],
-                      dtype=np.int8)
-    return data.flatten([o if status[i] == VALUE else None for i, o in enumerate(observed)]), status
-
-
-def first_match(exercise: Exercise, table: VariantTable, flat: np.ndarray, status: np.ndarray, *,
-                ignore_raised: bool) -> Variant | None:
-    if not table.variants:
-        return None
-    data = reference_data(exercise)
-    with np.errstate(invalid="ignore"):
-        elem_ok = (np.abs(flat - table.values) <= table.tol) | (flat == table.values)
-    values_ok = np.logical_and.reduceat(elem_ok, data.starts, axis=1) & (table.status == VALUE)
-    is_value, is_raised = status == VALUE, status == RAISED_CASE
-    ok = np.where(is_value, values_ok, True)
-    if not ignore_raised:
-        ok &= np.where(is_raised, table.status == RAISED_CASE, True)
-    compared = is_value.any() or (not ignore_raised and is_raised.any())
-    if not compared:
-        return None
-    hits = np.flatnonzero(ok.all(axis=1))
-    return table.variants[hits[0]] if hits.size else None
-
-
-def explain(exercise: Exercise, observed: list) -> tuple[Variant | None, bool]:
-    """The simplest variant matching ``observed`` (size 0 = the reference itself).
-
-    Returns (variant, raised_unexplained): when no variant reproduces the exceptions too, the
-    simplest one that reproduces all returned values is reported and the exceptions left to `raises`.
-    """
-    flat, status = observed_layout(exercise, observed)
-    for ignore_raised in (False, True):
-        for size in range(0, exercise.max_combination + 1):
-            found = first_match(exercise, variant_table(exercise, size), flat, status, ignore_raised=ignore_raised)
-            if found is not None:
-                return found, ignore_raised
-    return None, False
+def worst_error(exercise: Exercise, trials: list[Trial]) -> str:
+    best = None
+    for t in trials:
+        if t.expected.raises is not None or t.outcome.kind != "returned":
+            continue
+        got = coerce(exercise, t.outcome.value, t.expected)
+        if got is None:
+            continue
+        err = np.abs(got - t.expected.flat)
+        err = np.where(np.isfinite(err), err, np.inf)
+        i = int(np.argmax(err))
+        if best is None or err[i] > best[0]:
+            best = (float(err[i]), i, t)
+    if best is None:
+        return ""
+    error, i, t = best
+    part, where = where_in_parts(exercise, t.expected, i)
+    index = where[0] if len(where) == 1 else where
+    return M.UNKNOWN_DETAIL.format(error=error, where=f"{index} of {part}" if part else index,
+                                   call=exercise.call_text(t.case.args))

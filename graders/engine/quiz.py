@@ -1,4 +1,4 @@
-"""Quizzes: exercises whose answers are values the learner assigns in a file, e.g. ``Q1_WHY_SKIP = "b"``.
+"""The quiz kind: the learner assigns answers in a file, e.g. ``Q1_WHY_SKIP = "b"``.
 
 A quiz file is NEVER executed, neither here nor in the sandbox: the grader parses it with ``ast`` and reads
 only literal assignments to the answer names at the top level of the module (a string, a number, None, or a
@@ -7,19 +7,13 @@ reported as ``malformed_answer`` and never evaluated, so a hostile quiz file can
 text. Oversized files are refused before parsing, and a file the parser cannot handle (too deeply nested,
 null bytes) is reported as ``syntax_error`` instead of crashing the grader.
 
-A grader module declares the quiz as data (questions, accepted answers, every wrong answer as a named
-misconception with a stable code, why it is wrong and a hint) plus one ``@check`` per question, and hands
-``Quiz.grade`` to its Exercise as ``grade_hook``:
+A grader module declares the quiz as data: questions with their points and label, the accepted answers, and
+every wrong answer as a named misconception with a stable code, why it is wrong and a hint. Each question
+is one check:
 
-    Q1 = Choice("Q1_WHY_SKIP", (right("a", "..."), wrong("b", "...", "q1_code", why="...", hint="..."), ...))
-
-    @check(points=1)
-    def q1_why_skip(ctx):
-        \"\"\"Q1_WHY_SKIP: why skip connections help\"\"\"
-        ctx.expect_right(Q1)
-
-    QUIZ = Quiz((Q1, ...), (q1_why_skip, ...))
-    EXERCISE = Exercise(..., checks=QUIZ.checks, catalog=QUIZ.catalog, grade_hook=QUIZ.grade, marker=QUIZ.marker)
+    Q1 = Choice("Q1_WHY_SKIP", (right("a", "..."), wrong("b", "...", "q1_code", why="...", hint="...")),
+                points=1, label="why skip connections help")
+    EXERCISE = Quiz(name="resnet_concepts", title="...", questions=(Q1, ...))
 """
 
 from __future__ import annotations
@@ -35,8 +29,9 @@ from functools import cached_property
 from typing import Any
 
 from graders.engine import messages as M
-from graders.engine.exercise import Check, Exercise, Form, Mistake
-from graders.engine.grade import Load, run_check
+from graders.engine.checks import Check, caller_module, run_checks, validate_points
+from graders.engine.context import Load
+from graders.engine.kind import Exercise, ExerciseError, Form, Mistake, NotSupported, check_name, default_paths
 from graders.engine.results import Diagnosis, Failure, GradeReport, Mismatch
 
 MAX_SOURCE_BYTES = 1_000_000  # a quiz file is a few kB; anything this big is not one
@@ -96,6 +91,8 @@ class Choice:
 
     name: str
     options: tuple[Option, ...]
+    points: int = 1
+    label: str = ""  # what the question asks, in a few words: the check's label reads "NAME: label"
     kind = "choice"
 
     @property
@@ -155,6 +152,8 @@ class Shape:
     hint: str  # for a wrong shape no misconception explains
     example: tuple[int | None, ...]  # shown as the format: must not be the answer
     free_batch: bool = True
+    points: int = 1
+    label: str = ""
     kind = "shape"
 
     @property
@@ -341,7 +340,7 @@ def _scalar(node: ast.expr) -> tuple[Any, str]:
 
 # ---------------------------------------------------------------------------------------------- grading
 class QuizContext:
-    """What a quiz check sees: the verdict of every question. Works with graders.engine.grade.run_check."""
+    """What a quiz check sees: the verdict of every question."""
 
     def __init__(self, exercise: Exercise, load: Load, verdicts: dict[str, Verdict]):
         self.exercise = exercise
@@ -362,21 +361,47 @@ class QuizContext:
 
 
 @dataclass(frozen=True, eq=False)
-class Quiz:
+class Quiz(Exercise):
+    """A quiz, declared as data: one check per question, in order, worth the question's points."""
+
+    name: str
+    title: str
     questions: tuple[Question, ...]
-    checks: tuple[Check, ...]  # one per question, in the same order; each calls ctx.expect_right(question)
+    version: str = "1"
+    order: int = 100
+    stub: str = ""
+    reference: str = ""
+    readme: str = ""
+    module: str = ""
+    seed = 0  # nothing is drawn
+    kind = "quiz"
+    function = "quiz"  # what `list` shows where a function exercise names its function
 
     def __post_init__(self) -> None:
+        check_name(self.name)
+        stub, reference, readme = default_paths(self.name, self.stub or None, self.reference or None,
+                                                self.readme or None)
+        object.__setattr__(self, "module", self.module or caller_module(3))
+        for key, value in (("stub", stub), ("reference", reference), ("readme", readme),
+                           ("questions", tuple(self.questions))):
+            object.__setattr__(self, key, value)
         names = [q.name for q in self.questions]
-        if len(set(names)) != len(names) or not all(n.isidentifier() for n in names):
-            raise ValueError(f"answer names must be distinct identifiers: {names}")
-        if len(self.checks) != len(self.questions):
-            raise ValueError("a quiz needs exactly one check per question")
+        if not names or len(set(names)) != len(names) or not all(n.isidentifier() for n in names):
+            raise ExerciseError(self.name, "questions", f"need distinct identifiers as answer names, not {names}")
         for q in self.questions:
-            q.validate()
+            try:
+                q.validate()
+                validate_points(q.points, q.name)
+            except ValueError as exc:
+                raise ExerciseError(self.name, f"questions[{q.name}]", str(exc)) from None
         codes = [m.code for q in self.questions for m, _ in q.mistakes]
         if len(set(codes)) != len(codes) or set(codes) & set(STRUCTURAL_CODES):
-            raise ValueError(f"misconception codes must be distinct and not structural: {codes}")
+            raise ExerciseError(self.name, "questions", f"misconception codes must be distinct and not structural: {codes}")
+
+    @cached_property
+    def checks(self) -> tuple[Check, ...]:
+        return tuple(Check(q.name.lower(), f"{q.name}: {q.label}" if q.label else q.name, q.points,
+                           lambda ctx, q=q: ctx.expect_right(q)) for q in self.questions)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -384,9 +409,8 @@ class Quiz:
 
     @cached_property
     def digest(self) -> str:
-        """Identifies the quiz data (answer key, options, codes, points): any change changes it."""
-        key = {"questions": [q.key() for q in self.questions],
-               "checks": [[c.name, c.label, c.points] for c in self.checks]}
+        """Identifies the quiz data (answer key, options, codes, points, labels): any change changes it."""
+        key = {"questions": [q.key() for q in self.questions]}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
@@ -399,6 +423,11 @@ class Quiz:
         """The misconceptions in the engine's catalog form (for exercise.codes and the class overview)."""
         return tuple(Mistake(m.code, m.hint, tuple(Form(m.code, {"question": q.name, "answer": a}, m.why) for a in answers))
                      for q in self.questions for m, answers in q.mistakes)
+
+    def read_answers(self, source: str) -> dict[str, Any]:
+        """The answers a quiz file assigns (name -> literal value), read, never run."""
+        sheet = read_sheet(source, self.names, {q.name: q.format for q in self.questions})
+        return {name: value for name, value in sheet.values.items() if value is not _MISSING}
 
     def judge(self, source: str) -> tuple[Load, dict[str, Verdict], tuple[Diagnosis, ...]]:
         sheet = read_sheet(source, self.names, {q.name: q.format for q in self.questions})
@@ -428,19 +457,36 @@ class Quiz:
                 names=", ".join(unanswered)), " ".join(suggestions)))
         return sheet.load, verdicts, tuple(diagnoses)
 
-    def grade(self, exercise: Exercise, source: str, *, sandbox: Any = None, submission: str = "") -> GradeReport:
-        """The Exercise's grade_hook. The sandbox is not used: nothing of the file is run."""
+    def grade(self, source: str, *, sandbox: Any = None, submission: str = "") -> GradeReport:
+        """The sandbox is not used: nothing of the file is run."""
         started = time.monotonic()
         load, verdicts, diagnoses = self.judge(source)
-        ctx = QuizContext(exercise, load, verdicts)
-        checks = tuple(run_check(check, ctx) for check in exercise.checks)
+        checks = run_checks(self.checks, QuizContext(self, load, verdicts))
         return GradeReport(
-            exercise=exercise.name, version=exercise.version, submission=submission, seed=exercise.seed,
+            exercise=self.name, version=self.version, submission=submission, seed=self.seed,
             cases_digest=self.digest, generator=GENERATOR, checks=checks, diagnoses=diagnoses,
             sandbox=M.QUIZ_SANDBOX, elapsed=time.monotonic() - started,
         )
 
+    # ---------------------------------------------------------------------------- the kind protocol
+    def declared_in(self, source: str) -> bool:
+        return re.search(self.marker, source, re.M) is not None
 
-def not_a_function(*args, **kwargs):
-    """Exercise.model for a quiz: there is no function to model, and nothing may call one."""
-    raise TypeError("a quiz has no model function: it is graded by its grade_hook")
+    def submission_hint(self) -> str:
+        return f"a .py file or a notebook that assigns the answers ({', '.join(self.names)})"
+
+    def task(self) -> str:
+        return "answer the questions"
+
+    def self_check_note(self) -> str:
+        return ("For a quiz, the tests only check that every answer is filled in and well-formed (until then they "
+                "fail with \"not answered yet\"); they never tell you whether an answer is right.")
+
+    def notebook_cells(self) -> list[dict]:
+        raise NotSupported(f"{self.name} is a quiz (its answers are read, not run): nbgrader notebooks are not "
+                           f"supported for it; hand out {self.stub} and grade with `gradekit batch`")
+
+    def lint_steps(self) -> list:
+        from graders.lint import quiz_steps
+
+        return quiz_steps(self)

@@ -1,6 +1,6 @@
 """The exercise registry: one grader package per exercise under graders/exercises/, each exposing
-``EXERCISE``. Packages are found on disk, so adding an exercise never edits this file; the course
-order below only decides how they are listed."""
+``EXERCISE``. Packages are found on disk, so adding an exercise never edits this file; each exercise's
+``order`` decides where it is listed (then its name)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,23 @@ import importlib
 from functools import cache
 from pathlib import Path
 
-from graders.engine.exercise import Exercise
-
-COURSE_ORDER = ("residual_unit", "projection_shortcut", "residual_backward", "gradient_flow", "resnet_concepts")
+from graders.engine.kind import Exercise
 
 
 @cache
 def module_names() -> tuple[str, ...]:
     here = Path(__file__).parent
-    found = {p.parent.name for p in here.glob("*/__init__.py") if not p.parent.name.startswith("_")}
-    return tuple(sorted(found, key=lambda n: (COURSE_ORDER.index(n) if n in COURSE_ORDER else len(COURSE_ORDER), n)))
+    return tuple(sorted(p.parent.name for p in here.glob("*/__init__.py") if not p.parent.name.startswith("_")))
 
 
 class UnknownExercise(LookupError):
     pass
 
 
-def all_exercises() -> list[Exercise]:
-    return [importlib.import_module(f"graders.exercises.{m}").EXERCISE for m in module_names()]
+@cache
+def all_exercises() -> tuple[Exercise, ...]:
+    found = [importlib.import_module(f"graders.exercises.{m}").EXERCISE for m in module_names()]
+    return tuple(sorted(found, key=lambda e: (e.order, e.name)))
 
 
 def get(name: str) -> Exercise:
@@ -37,6 +36,6 @@ def get(name: str) -> Exercise:
 
 
 def identify(source: str) -> Exercise | None:
-    """The exercise whose function the source defines, when exactly one matches."""
+    """The exercise whose function (or answers) the source declares, when exactly one matches."""
     found = [e for e in all_exercises() if e.declared_in(source)]
     return found[0] if len(found) == 1 else None

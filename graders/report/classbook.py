@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from graders.report.html import page
 from graders.report.safe import for_html
-from graders.store import display_name, learner_key
+from graders.store import display_name, iter_result_rows, learner_key, write_atomic, write_feedback
 
 TOP_COUNTEREXAMPLES = 10
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -46,7 +46,6 @@ def _is_regular_file(path: Path) -> bool:
 
 
 def write_class_outputs(exercise, entries, out: Path, skipped=()) -> dict:
-    from graders.batch import iter_result_rows, write_atomic, write_feedback
 
     feedback_dir = out / "feedback"
     feedback_dir.mkdir(parents=True, exist_ok=True)

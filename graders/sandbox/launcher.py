@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from graders.engine.runner import WorkerLost as RunnerWorkerLost
 from graders.sandbox import worker as protocol
 
 WORKER_SOURCE = Path(protocol.__file__).read_text(encoding="utf-8")
@@ -369,7 +370,7 @@ def _read_exact(fd: int, n: int, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-class WorkerLost(SandboxError):
+class WorkerLost(SandboxError, RunnerWorkerLost):
     """The learner's world could not be built or the worker died: not the learner's doing."""
 
 

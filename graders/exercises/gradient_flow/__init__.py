@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
-from graders.engine.exercise import CaseSet, Example, Exercise, Form, check, mistake
-from graders.engine.results import Failure
+from graders.authoring import (
+    CaseSet,
+    Example,
+    Failure,
+    Form,
+    FunctionExercise,
+    agreement,
+    check,
+    inputs_unmodified,
+    loads,
+    mistake,
+    output_structure,
+    strategies,
+    worked_examples,
+)
 from graders.exercises.gradient_flow.model import model, tolerance_scale
 
 # ----------------------------------------------------------------------------------- mistake catalog
@@ -79,13 +91,6 @@ def experiment_inputs():
     return x, weights
 
 
-def _rounded(bound):
-    """Multiples of 0.01 in [-bound, bound] but never within 0.05 of 0 (no layer silently drops out);
-    two decimals keep counterexamples readable and are still dense enough to separate every variant."""
-    steps = np.arange(5, int(round(bound * 100)) + 1)
-    return st.sampled_from([float(s * sign) / 100 for s in steps for sign in (1, -1)])
-
-
 @st.composite
 def stack_inputs(draw, *, residual, depths, sizes, weight_bound=1.0, x_scale=1.0, zero_weights=False):
     """x (n,), weights (L, n, n), residual. Weight entries shrink like 1/sqrt(n) so tanh stays out of
@@ -94,9 +99,11 @@ def stack_inputs(draw, *, residual, depths, sizes, weight_bound=1.0, x_scale=1.0
     depth = draw(depths)
     bound = round(weight_bound / np.sqrt(n), 2)
     # fill=nothing: every element is drawn (the default fill repeats one value, often 0)
-    x = draw(arrays(np.float64, n, elements=_rounded(2.0), fill=st.nothing())) * x_scale
+    # Multiples of 0.01 never within 0.05 of 0 (no layer silently drops out): readable, and still dense
+    # enough to separate every variant. Every element is drawn (not one repeated fill value).
+    x = draw(strategies.array(n, strategies.away_from_zero(2.0), every_element=True)) * x_scale
     weights = np.zeros((depth, n, n)) if zero_weights else draw(
-        arrays(np.float64, (depth, n, n), elements=_rounded(bound), fill=st.nothing()))
+        strategies.array((depth, n, n), strategies.away_from_zero(bound), every_element=True))
     return x, weights, draw(residual)
 
 
@@ -129,64 +136,15 @@ RESIDUAL_BOUND = 10.0  # residual: every first/last ratio within [1/10, 10] (the
 # ----------------------------------------------------------------------------------------- checks
 
 
-@check(points=1)
-def loads(ctx):
-    """gradient_flow.py loads, and layer_gradient_norms(x, weights, residual) can be called and returns"""
-    ctx.require_callable()
-
-
-@check(points=1)
-def worked_example_1(ctx):
-    """worked example 1: zero weights, residual, x = [3, 4] gives [5, 5] (only the identity path)"""
-    ctx.expect_example(0)
-
-
-@check(points=1)
-def worked_example_2(ctx):
-    """worked example 2: the plain stack of the README's trace gives [0.0792465, 0.3773872]"""
-    ctx.expect_example(1)
-
-
-@check(points=1)
-def worked_example_3(ctx):
-    """worked example 3: the residual stack of the README's trace gives [3.9747857, 3.6089362]"""
-    ctx.expect_example(2)
-
-
-@check(points=1)
-def returns_float_array_of_shape_L(ctx):
-    """returns a float numpy array of shape (L,)"""
-    ctx.expect_array_of_output_shape()
-
-
-@check(points=1)
-def leaves_inputs_unmodified(ctx):
-    """leaves x and weights unmodified"""
-    ctx.expect_inputs_unmodified()
-
-
-@check(points=4)
-def matches_reference_plain(ctx):
-    """matches the reference on generated plain stacks (residual=False, 2 to 6 layers)"""
-    ctx.expect_agreement("plain")
-
-
-@check(points=4)
-def matches_reference_residual(ctx):
-    """matches the reference on generated residual stacks (residual=True, 2 to 6 layers)"""
-    ctx.expect_agreement("residual")
-
-
-@check(points=3)
-def matches_reference_deep(ctx):
-    """matches the reference on deep stacks (8 to 20 layers, plain and residual)"""
-    ctx.expect_agreement("deep_plain", "deep_residual")
-
-
-@check(points=3)
-def matches_reference_edge_cases(ctx):
-    """matches the reference on edge cases: L = 1, n = 1, zero weights, tiny inputs"""
-    ctx.expect_agreement(*(c.name for c in EDGE_SETS))
+loads()
+worked_examples()
+output_structure(name="returns_float_array_of_shape_L")
+inputs_unmodified()
+agreement("plain", points=4)
+agreement("residual", points=4)
+agreement("deep_plain", "deep_residual", points=3, name="matches_reference_deep", topic="deep stacks")
+agreement(*(c.name for c in EDGE_SETS), points=3, name="matches_reference_edge_cases",
+          label="matches the reference on edge cases (plain and residual): L = 1, n = 1, zero weights, tiny inputs")
 
 
 def _ratios(ctx, flag):
@@ -237,36 +195,35 @@ def experiment_shows_vanishing_and_bounded_gradients(ctx):
 # ------------------------------------------------------------------------------------------ examples
 _EXAMPLE_W = np.array([[[0.0, 0.5], [0.0, 0.0]], [[0.0, 0.0], [1.0, 0.0]]])  # W_1, W_2 of the README's trace
 EXAMPLES = (
-    Example((np.array([3.0, 4.0]), np.zeros((2, 2, 2)), True), np.array([5.0, 5.0]), "worked example 1"),
+    Example((np.array([3.0, 4.0]), np.zeros((2, 2, 2)), True), np.array([5.0, 5.0]),
+            "zero weights, residual: only the identity path"),
     Example((np.array([1.0, 2.0]), _EXAMPLE_W, False), model(np.array([1.0, 2.0]), _EXAMPLE_W, False),
-            "worked example 2"),
+            "the plain stack of the README's trace"),
     Example((np.array([1.0, 2.0]), _EXAMPLE_W, True), model(np.array([1.0, 2.0]), _EXAMPLE_W, True),
-            "worked example 3"),
+            "the residual stack of the README's trace"),
 )
 
-EXERCISE = Exercise(
+EXERCISE = FunctionExercise(
     name="gradient_flow",
     title="Gradient flow: per-layer gradient norms of deep plain and residual tanh stacks",
-    version="1",
+    order=4,
     function="layer_gradient_norms",
     parameters=("x", "weights", "residual"),
     dims={"x": ("n",), "weights": ("L", "n", "n")},
     output_dims=("L",),
     examples=EXAMPLES,
     case_sets=(
-        CaseSet("plain", stack_inputs(residual=PLAIN, depths=SHALLOW, sizes=SIZES), 30, "plain stacks, 2-6 layers"),
+        CaseSet("plain", stack_inputs(residual=PLAIN, depths=SHALLOW, sizes=SIZES), 30,
+                "generated plain stacks (residual=False, 2 to 6 layers)"),
         CaseSet("residual", stack_inputs(residual=RESIDUAL, depths=SHALLOW, sizes=SIZES), 30,
-                "residual stacks, 2-6 layers"),
+                "generated residual stacks (residual=True, 2 to 6 layers)"),
         CaseSet("deep_plain", stack_inputs(residual=PLAIN, depths=DEEP, sizes=SIZES, weight_bound=0.8), 6,
-                "plain stacks, 8-20 layers"),
+                "plain, 8 to 20 layers"),
         CaseSet("deep_residual", stack_inputs(residual=RESIDUAL, depths=DEEP, sizes=SIZES, weight_bound=0.8), 6,
-                "residual stacks, 8-20 layers"),
+                "residual, 8 to 20 layers"),
         *EDGE_SETS,
         *EXPERIMENT_SETS,
     ),
-    checks=(loads, worked_example_1, worked_example_2, worked_example_3, returns_float_array_of_shape_L,
-            leaves_inputs_unmodified, matches_reference_plain, matches_reference_residual, matches_reference_deep,
-            matches_reference_edge_cases, experiment_shows_vanishing_and_bounded_gradients),
     catalog=CATALOG,
     model=model,
     tolerance_scale=tolerance_scale,
@@ -274,7 +231,4 @@ EXERCISE = Exercise(
     atol=0.0,
     max_combination=2,
     seed=20261204,
-    stub="exercises/gradient_flow/gradient_flow.py",
-    reference="solutions/gradient_flow.py",
-    readme="exercises/gradient_flow/README.md",
 )

@@ -7,11 +7,24 @@ import re
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
-from graders.engine.cases import complexity
-from graders.engine.exercise import CaseSet, Example, Exercise, Form, check, mistake
-from graders.engine.results import Failure, Mismatch
+from graders.authoring import (
+    CaseSet,
+    Example,
+    Failure,
+    Form,
+    FunctionExercise,
+    Mismatch,
+    agreement,
+    check,
+    inputs_unmodified,
+    loads,
+    mistake,
+    mistakes,
+    output_structure,
+    strategies,
+    worked_examples,
+)
 from graders.exercises.projection_shortcut.model import model, tolerance_scale
 
 # ----------------------------------------------------------------------------------- mistake catalog
@@ -27,9 +40,7 @@ CATALOG = (
             detail="you add ReLU(ws @ x) instead of ws @ x", act_on_projection=True),
     mistake("projection_transposed", "ws has shape (m, n): it maps x (n,) to m values as ws @ x.",
             detail="ws is applied transposed (as x @ ws or ws.T @ x)", transpose_ws=True),
-    mistake("missing_final_relu", "Apply ReLU to the whole sum w2 @ ReLU(w1 @ x) + s: the block's output is never "
-            "negative.",
-            detail="you return w2 @ ReLU(w1 @ x) + s without the final ReLU", final_act=False),
+    mistakes.missing_final_relu("s", "block"),
     mistake("truncates_or_pads", "When ws is None and m != n, raise a ValueError: cutting x down or padding it "
             "with zeros to m values hides a missing projection instead of reporting it.",
             forms=(Form("truncate_x", {"mismatch": "truncate"}, "you cut x down to its first m values (x[:m])"),
@@ -41,31 +52,17 @@ CATALOG = (
             "whenever m != n.",
             detail="you rely on numpy to reject the addition, and it broadcasts an x with a single value",
             mismatch="numpy"),
-    mistake("missing_first_relu", "The hidden layer needs its ReLU: compute ReLU(w1 @ x) before multiplying by w2.",
-            detail="you use w1 @ x without the first ReLU", first_act=False),
-    mistake("extra_relu_before_skip", "Do not apply ReLU to the branch before the addition: add the shortcut to "
-            "w2 @ ReLU(w1 @ x) first, then apply ReLU once.",
-            detail="you apply ReLU to w2 @ ReLU(w1 @ x) before adding the shortcut", branch_act=True),
-    mistake("skip_after_final_relu", "Add the shortcut before the final ReLU, not after it: y = ReLU(F(x) + s).",
-            detail="you add the shortcut after the final ReLU", skip_after_final=True),
+    mistakes.missing_first_relu(),
+    mistakes.extra_relu_before_skip("the shortcut"),
+    mistakes.skip_after_final_relu("y = ReLU(F(x) + s)"),
     mistake("missing_shortcut", "The block adds a shortcut before the final ReLU: x when ws is None, ws @ x "
             "otherwise.",
             detail="you never add the shortcut", add_shortcut=False),
-    mistake("transposed_weights", "w1 has shape (h, n) and maps x (n,) to the hidden layer as w1 @ x; w2 (m, h) "
-            "maps it to m values as w2 @ a.",
-            forms=(Form("w1_transposed", {"transpose_w1": True}, "w1 is applied transposed (as x @ w1 or w1.T @ x)"),
-                   Form("w2_transposed", {"transpose_w2": True}, "w2 is applied transposed (as a @ w2 or w2.T @ a)"),
-                   Form("both_transposed", {"transpose_w1": True, "transpose_w2": True},
-                        "both weights are applied transposed (x @ w1, then @ w2)"))),
+    mistakes.transposed_weights("w2 (m, h) maps it to m values as w2 @ a"),
 )
 
 # -------------------------------------------------------------------------------- generated inputs
-NUMBERS = st.one_of(
-    st.integers(-4, 4).map(float),
-    st.sampled_from([0.5, -0.5, 0.25, -1.5, 2.5]),
-    # rounded so that counterexamples stay readable; still dense enough to separate every variant
-    st.floats(-8, 8, allow_nan=False, allow_infinity=False).map(lambda v: round(v, 3)),
-)
+NUMBERS = strategies.numbers()
 
 # (n, m) pairs. Where m != n both are >= 2, so that numpy refuses every mistaken addition of an (m,) and
 # an (n,) vector the same way however it is written; broadcasting of a single value has its own set.
@@ -81,10 +78,10 @@ def block_inputs(draw, *, sizes, projection, elements=NUMBERS, scale=1.0):
     with the other mistakes stay visible."""
     n, m = draw(sizes)
     h = draw(st.one_of(st.just(n), st.just(m), st.integers(1, 6)))
-    x = draw(arrays(np.float64, n, elements=elements)) * scale
-    w1 = draw(arrays(np.float64, (h, n), elements=elements))
-    w2 = draw(arrays(np.float64, (m, h), elements=elements))
-    ws = draw(arrays(np.float64, (m, n), elements=elements)) if projection else None
+    x = draw(strategies.array(n, elements)) * scale
+    w1 = draw(strategies.array((h, n), elements))
+    w2 = draw(strategies.array((m, h), elements))
+    ws = draw(strategies.array((m, n), elements)) if projection else None
     return x, w1, w2, ws
 
 
@@ -122,70 +119,16 @@ EDGE_SETS = (
 # ----------------------------------------------------------------------------------------- checks
 
 
-@check(points=1)
-def loads(ctx):
-    """projection_shortcut.py loads, and projection_block(x, w1, w2, ws) can be called and returns"""
-    ctx.require_callable()
-
-
-@check(points=1)
-def worked_example_1(ctx):
-    """worked example 1 (identity shortcut, m = n = 2): gives [1.5, 0.0]"""
-    ctx.expect_example(0)
-
-
-@check(points=1)
-def worked_example_2(ctx):
-    """worked example 2 (projection from n = 2 to m = 3): gives [1.0, 0.5, 0.0]"""
-    ctx.expect_example(1)
-
-
-@check(points=1)
-def worked_example_3(ctx):
-    """worked example 3 (ws is None, n = 2 but m = 3): raises ValueError"""
-    ctx.expect_example(2)
-
-
-@check(points=1)
-def returns_float_array_of_shape_m(ctx):
-    """returns a float numpy array of shape (m,)"""
-    ctx.expect_array_of_output_shape()
-
-
-@check(points=1)
-def leaves_inputs_unmodified(ctx):
-    """leaves x, w1, w2 and ws unmodified"""
-    ctx.expect_inputs_unmodified()
-
-
-@check(points=3)
-def matches_reference_identity(ctx):
-    """matches the reference with the identity shortcut (ws is None, m = n)"""
-    ctx.expect_agreement("identity")
-
-
-@check(points=4)
-def matches_reference_projection_same_size(ctx):
-    """matches the reference with a projection ws of the same size (m = n): the shortcut is ws @ x, not x"""
-    ctx.expect_agreement("projection_same_size")
-
-
-@check(points=4)
-def matches_reference_projection_resize(ctx):
-    """matches the reference with a projection that changes the size (m != n)"""
-    ctx.expect_agreement("projection_resize")
-
-
-@check(points=3)
-def raises_without_projection(ctx):
-    """raises ValueError when ws is None and m != n (also when n = 1, which numpy would broadcast)"""
-    ctx.expect_agreement("missing_projection", "missing_projection_one_feature")
-
-
-@check(points=3)
-def matches_reference_edge_cases(ctx):
-    """matches the reference on edge cases: zeros, negative x, tiny and large magnitudes, w2 = 0"""
-    ctx.expect_agreement(*(c.name for c in EDGE_SETS))
+loads()
+worked_examples()
+output_structure(name="returns_float_array_of_shape_m")
+inputs_unmodified()
+agreement("identity", points=3)
+agreement("projection_same_size", points=4)
+agreement("projection_resize", points=4)
+agreement("missing_projection", "missing_projection_one_feature", points=3, name="raises_without_projection",
+          label="raises ValueError when ws is None and m != n (also when n = 1, which numpy would broadcast)")
+agreement(*(c.name for c in EDGE_SETS), points=3, name="matches_reference_edge_cases", topic="edge cases")
 
 
 MESSAGE_HELP = ("Write the message for a person: for example raise ValueError(f\"the branch gives shape ({m},) but x "
@@ -209,13 +152,13 @@ def error_message_names_shapes(ctx):
     expected_raise = [t for t in ctx.trials if t.expected.raises is not None]
     raised = [t for t in expected_raise if t.outcome.kind == "raised" and t.outcome.error.is_a(t.expected.raises)]
     if not raised:
-        t = min(expected_raise, key=lambda t: complexity(t.case.args))
+        t = ctx.simplest_first(expected_raise)[0]
         call = ctx.exercise.call_text(t.case.args)
         got = (f"raised {t.outcome.error.short()}" if t.outcome.kind == "raised"
                else f"returned {t.outcome.value.show()}" if t.outcome.kind == "returned" else "did not run")
         raise Failure(f"{call} {got}, so there is no ValueError message to check.",
                       help="When ws is None and m != n, raise ValueError yourself. " + MESSAGE_HELP, call=call)
-    for t in sorted(raised, key=lambda t: complexity(t.case.args)):
+    for t in ctx.simplest_first(raised):
         sizes = ctx.exercise.sizes(t.case.args)
         problems = message_problems(t.outcome.error.message, sizes["m"], sizes["n"])
         if problems:
@@ -234,44 +177,39 @@ def _a(*rows):
     return np.array(rows, dtype=float)
 
 
-EXERCISE = Exercise(
+EXERCISE = FunctionExercise(
     name="projection_shortcut",
     title="Projection shortcut: y = ReLU(w2 @ ReLU(w1 @ x) + ws @ x) when the sizes differ",
-    version="1",
+    order=2,
     function="projection_block",
     parameters=("x", "w1", "w2", "ws"),
     dims={"x": ("n",), "w1": ("h", "n"), "w2": ("m", "h"), "ws": ("m", "n")},
     output_dims=("m",),
     examples=(
         Example((_a(1.0, -2.0), _a([1.0, 0.0], [1.0, 1.0]), _a([0.5, 0.0], [0.0, 1.0]), None),
-                _a(1.5, 0.0), "worked example 1 (identity shortcut)"),
+                _a(1.5, 0.0), "identity shortcut, m = n = 2"),
         Example((_a(1.0, 2.0), _a([1.0, -1.0], [0.5, 0.5]), _a([1.0, 0.0], [0.0, 1.0], [1.0, -2.0]),
                  _a([1.0, 0.0], [1.0, -1.0], [0.5, 0.5])),
-                _a(1.0, 0.5, 0.0), "worked example 2 (projection, n = 2 to m = 3)"),
+                _a(1.0, 0.5, 0.0), "projection from n = 2 to m = 3"),
         # The reference raises here: there is no expected array (None), the grader expects the ValueError.
         Example((_a(1.0, 2.0), _a([1.0, -1.0], [0.5, 0.5]), _a([1.0, 0.0], [0.0, 1.0], [1.0, -2.0]), None),
-                None, "worked example 3 (no projection, m != n: raises ValueError, no expected array)"),
+                None, "ws is None, n = 2 but m = 3"),
     ),
     case_sets=(
-        CaseSet("identity", block_inputs(sizes=SAME, projection=False), 40, "identity shortcut: ws is None, m = n"),
-        CaseSet("projection_same_size", block_inputs(sizes=SAME, projection=True), 35, "projection ws with m = n"),
-        CaseSet("projection_resize", block_inputs(sizes=RESIZE, projection=True), 40, "projection ws with m != n"),
-        CaseSet("missing_projection", block_inputs(sizes=RESIZE, projection=False), 15,
-                "ws is None and m != n (n, m >= 2): the reference raises ValueError"),
+        CaseSet("identity", block_inputs(sizes=SAME, projection=False), 40,
+                "the identity shortcut (ws is None, m = n)"),
+        CaseSet("projection_same_size", block_inputs(sizes=SAME, projection=True), 35,
+                "a projection ws of the same size (m = n): the shortcut is ws @ x, not x"),
+        CaseSet("projection_resize", block_inputs(sizes=RESIZE, projection=True), 40,
+                "a projection that changes the size (m != n)"),
+        CaseSet("missing_projection", block_inputs(sizes=RESIZE, projection=False), 15, "n, m >= 2"),
         CaseSet("missing_projection_one_feature", block_inputs(sizes=ONE_FEATURE, projection=False), 5,
-                "ws is None, n = 1 < m: the reference raises ValueError, numpy would broadcast x"),
+                "n = 1, which numpy would broadcast"),
         *EDGE_SETS,
     ),
-    checks=(loads, worked_example_1, worked_example_2, worked_example_3, returns_float_array_of_shape_m,
-            leaves_inputs_unmodified, matches_reference_identity, matches_reference_projection_same_size,
-            matches_reference_projection_resize, raises_without_projection, matches_reference_edge_cases,
-            error_message_names_shapes),
     catalog=CATALOG,
     model=model,
     tolerance_scale=tolerance_scale,
     expected_errors=("ValueError",),
     seed=20261203,
-    stub="exercises/projection_shortcut/projection_shortcut.py",
-    reference="solutions/projection_shortcut.py",
-    readme="exercises/projection_shortcut/README.md",
 )

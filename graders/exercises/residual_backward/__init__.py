@@ -7,13 +7,24 @@ import math
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
-from graders.engine.cases import complexity
-from graders.engine.compare import STRUCTURAL_REASONS, show_parts
-from graders.engine.exercise import CaseSet, Example, Exercise, Form, check, mistake
-from graders.engine.results import Mismatch
-from graders.engine.values import format_number
+from graders.authoring import (
+    CaseSet,
+    Example,
+    Form,
+    FunctionExercise,
+    Mismatch,
+    agreement,
+    check,
+    format_number,
+    inputs_unmodified,
+    loads,
+    mistake,
+    output_structure,
+    show_parts,
+    strategies,
+    worked_examples,
+)
 from graders.exercises.residual_backward.model import model, tolerance_scale
 
 PARTS = (("grad_x", ("n",)), ("grad_w1", ("h", "n")), ("grad_w2", ("n", "h")))
@@ -82,12 +93,7 @@ CATALOG = (
 # derivative at 0, and away from it central differences are exact up to rounding. The branch w2 @ a is kept
 # away from 0 too (unless it is an exact sum of zeros), so that a mask wrongly taken from it is well defined.
 MARGIN = 0.05
-NUMBERS = st.one_of(
-    st.integers(-3, 3).map(float),
-    st.sampled_from([0.5, -0.5, 0.25, -1.5, 2.5]),
-    # rounded so that counterexamples stay readable; still dense enough to separate every variant
-    st.floats(-4, 4, allow_nan=False, allow_infinity=False).map(lambda v: round(v, 3) + 0.0),  # no -0.0
-)
+NUMBERS = strategies.numbers(3, 4.0, no_negative_zero=True)
 POSITIVE = st.one_of(st.integers(1, 3).map(float), st.floats(0.1, 4).map(lambda v: round(v, 3)))
 
 
@@ -120,10 +126,10 @@ def mixed_masks(case) -> bool:
 def raw_inputs(draw, *, sizes, hidden, elements=NUMBERS, grad=NUMBERS):
     n = draw(sizes)
     h = draw(hidden(n))
-    x = draw(arrays(np.float64, n, elements=elements))
-    w1 = draw(arrays(np.float64, (h, n), elements=elements))
-    w2 = draw(arrays(np.float64, (n, h), elements=elements))
-    grad_y = draw(arrays(np.float64, n, elements=grad))
+    x = draw(strategies.array(n, elements))
+    w1 = draw(strategies.array((h, n), elements))
+    w2 = draw(strategies.array((n, h), elements))
+    grad_y = draw(strategies.array(n, grad))
     return x, w1, w2, grad_y
 
 
@@ -197,78 +203,25 @@ def index_text(index: tuple[int, ...]) -> str:
 # ----------------------------------------------------------------------------------------- checks
 
 
-@check(points=1)
-def loads(ctx):
-    """residual_backward.py loads, and residual_block_backward(x, w1, w2, grad_y) can be called and returns"""
-    ctx.require_callable()
-
-
-@check(points=1)
-def worked_example_1(ctx):
-    """worked example 1: x = [1, 2], w1 = I, w2 = 0.5·I, grad_y = [1, 1] (every unit active)"""
-    ctx.expect_example(0)
-
-
-@check(points=1)
-def worked_example_2(ctx):
-    """worked example 2: x = [1, -2], w1 = w2 = I, grad_y = [2, 3] (each ReLU clips one element)"""
-    ctx.expect_example(1)
-
-
-@check(points=1)
-def worked_example_3(ctx):
-    """worked example 3: n = 2, h = 3, non-square weights, grad_y = [1, 2]"""
-    ctx.expect_example(2)
-
-
-@check(points=1)
-def returns_three_float_arrays(ctx):
-    """returns a tuple of three float numpy arrays shaped like x (n,), w1 (h, n) and w2 (n, h)"""
-    ctx.expect_array_of_output_shape()
-
-
-@check(points=1)
-def leaves_inputs_unmodified(ctx):
-    """leaves x, w1, w2 and grad_y unmodified"""
-    ctx.expect_inputs_unmodified()
-
-
-@check(points=3)
-def matches_reference_square(ctx):
-    """matches the reference on generated inputs with square weights (h = n)"""
-    ctx.expect_agreement("square")
-
-
-@check(points=4)
-def matches_reference_hidden_width(ctx):
-    """matches the reference on generated inputs with a hidden width h different from n"""
-    ctx.expect_agreement("hidden_width")
-
-
-@check(points=3)
-def matches_reference_mixed_masks(ctx):
-    """matches the reference where both ReLUs clip some elements and pass others"""
-    ctx.expect_agreement("mixed_masks")
-
-
-@check(points=2)
-def shortcut_carries_gradient(ctx):
-    """with w2 = 0 the branch passes no gradient back, yet grad_x still gets grad_y (where x > 0) through the shortcut"""
-    ctx.expect_agreement("zero_w2")
-
-
-@check(points=3)
-def matches_reference_edge_cases(ctx):
-    """matches the reference on edge cases: dead or fully active hidden layer, zero, tiny and large gradients, n = 1, h = 1"""
-    ctx.expect_agreement(*(c.name for c in EDGE_SETS))
+loads()
+worked_examples()
+output_structure(name="returns_three_float_arrays")
+inputs_unmodified()
+agreement("square", points=3)
+agreement("hidden_width", points=4)
+agreement("mixed_masks", points=3)
+agreement("zero_w2", points=2, name="shortcut_carries_gradient",
+          label="with w2 = 0 the branch passes no gradient back, yet grad_x still gets grad_y (where x > 0) through "
+                "the shortcut")
+agreement(*(c.name for c in EDGE_SETS), points=3, name="matches_reference_edge_cases", topic="edge cases")
 
 
 @check(points=4)
 def agrees_with_finite_differences(ctx):
     """agrees with a numerical gradient check: central finite differences of the forward pass"""
     ctx.require_loaded()
-    for trial in sorted(ctx.of_set("numerical"), key=lambda t: complexity(t.case.args)):
-        if trial.outcome.kind != "returned" or trial.verdict.reason in STRUCTURAL_REASONS + ("non_finite",):
+    for trial in ctx.simplest_first(ctx.of_set("numerical")):
+        if not ctx.comparable(trial):
             if not trial.verdict.ok:
                 raise ctx.describe_failure(trial)
             continue
@@ -311,10 +264,10 @@ def laid_out(x, w1, w2, grad_y, **overrides):
 EXAMPLE_3 = (np.array([1.0, -1.0]), np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]]),
              np.array([[1.0, 2.0, 1.0], [0.0, 1.0, -1.0]]), np.array([1.0, 2.0]))
 
-EXERCISE = Exercise(
+EXERCISE = FunctionExercise(
     name="residual_backward",
     title="Residual unit, backward pass: the gradients of y = ReLU(w2 @ ReLU(w1 @ x) + x)",
-    version="1",
+    order=3,
     function="residual_block_backward",
     parameters=PARAMETERS,
     dims={"x": ("n",), "w1": ("h", "n"), "w2": ("n", "h"), "grad_y": ("n",)},
@@ -323,34 +276,29 @@ EXERCISE = Exercise(
     examples=(
         Example((np.array([1.0, 2.0]), _eye(2), _eye(2, 0.5), np.array([1.0, 1.0])),
                 (np.array([1.5, 1.5]), np.array([[0.5, 1.0], [0.5, 1.0]]), np.array([[1.0, 2.0], [1.0, 2.0]])),
-                "worked example 1"),
+                "every unit active"),
         Example((np.array([1.0, -2.0]), _eye(2), _eye(2), np.array([2.0, 3.0])),
                 (np.array([4.0, 0.0]), np.array([[2.0, -4.0], [0.0, 0.0]]), np.array([[2.0, 0.0], [0.0, 0.0]])),
-                "worked example 2"),
+                "each ReLU clips one element"),
         Example(EXAMPLE_3,
                 (np.array([4.0, 1.0]), np.array([[1.0, -1.0], [0.0, 0.0], [1.0, -1.0]]),
                  np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]])),
-                "worked example 3"),
+                "non-square weights, n = 2, h = 3"),
     ),
     case_sets=(
-        CaseSet("square", backward_inputs(sizes=SIZES, hidden=SQUARE), 40, "square weights, h = n"),
-        CaseSet("hidden_width", backward_inputs(sizes=SIZES, hidden=OTHER_WIDTH), 40, "hidden width h != n"),
+        CaseSet("square", backward_inputs(sizes=SIZES, hidden=SQUARE), 40,
+                "generated inputs with square weights (h = n)"),
+        CaseSet("hidden_width", backward_inputs(sizes=SIZES, hidden=OTHER_WIDTH), 40,
+                "generated inputs with a hidden width h different from n"),
         CaseSet("mixed_masks", backward_inputs(sizes=st.integers(2, 5), hidden=lambda n: st.integers(2, 6))
-                .filter(mixed_masks), 20, "both ReLUs clip some elements and pass others"),
+                .filter(mixed_masks), 20, "inputs where both ReLUs clip some elements and pass others"),
         CaseSet("zero_w2", ZERO_W2, 6, "w2 = 0: only the shortcut carries gradient to x"),
         *EDGE_SETS,
         CaseSet("numerical", NUMERICAL, 12, "small cases for the numerical gradient check"),
     ),
-    checks=(loads, worked_example_1, worked_example_2, worked_example_3, returns_three_float_arrays,
-            leaves_inputs_unmodified, matches_reference_square, matches_reference_hidden_width,
-            matches_reference_mixed_masks, shortcut_carries_gradient, matches_reference_edge_cases,
-            agrees_with_finite_differences),
     catalog=CATALOG,
     model=laid_out,
     tolerance_scale=tolerance_scale,
     admissible=lambda *args: away_from_kinks(args),  # counterexamples stay off ReLU's kinks too
     seed=20261207,
-    stub="exercises/residual_backward/residual_backward.py",
-    reference="solutions/residual_backward.py",
-    readme="exercises/residual_backward/README.md",
 )

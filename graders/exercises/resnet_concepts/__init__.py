@@ -2,16 +2,13 @@
 
 The learner's file is read, never run (see graders/engine/quiz.py): only literal assignments to the answer
 names count. Every wrong option is a named misconception with a stable code, the reasoning that shows why it
-is wrong, and a hint that never gives the answer away. Bump VERSION when the answer key changes: `batch`
-reuses results of unchanged submissions for the same (name, version, seed).
+is wrong, and a hint that never gives the answer away. Changing anything here (the answer key included)
+regrades every submission on the next `batch` run: the exercise's fingerprint covers this package.
 """
 
 from __future__ import annotations
 
-from graders.engine.exercise import Exercise, check
-from graders.engine.quiz import Choice, Misconception, Quiz, Shape, WrongShape, not_a_function, right, wrong
-
-VERSION = "1"
+from graders.authoring import Choice, Misconception, Quiz, Shape, WrongShape, right, wrong
 
 # ------------------------------------------------------------------------------------------ questions
 GRADIENT_HINT = ("Think about the gradient on its way back through many layers: what does the `+ x` term add to "
@@ -38,7 +35,7 @@ Q1 = Choice("Q1_WHY_SKIP", (
               "not overfitting, and a regularizer would raise the training error, not lower it.",
           hint="Compare training errors, not test errors: why would adding layers make the training error of a "
                "plain network worse? " + GRADIENT_HINT),
-))
+), points=1, label="why skip connections let very deep networks train")
 
 SAME_PADDING_HINT = ("Work through the code one layer at a time: with stride 1, padding='same' keeps the height "
                      "and width; the number of filters sets the channels; Add() sums tensors of equal shape.")
@@ -72,6 +69,8 @@ Q2 = Shape(
                 "height and width only when it uses stride 2 (and then its shortcut must be projected too).",
             hint="Check the strides: with stride 1 and padding='same' the height and width do not change.")),
     ),
+    points=2,
+    label="the output shape of the Keras block with padding='same'",
 )
 
 PROJECTION_HINT = ("The shortcut only needs to output a tensor of the block's output shape. Which layer changes the "
@@ -98,7 +97,7 @@ Q3 = Choice("Q3_CHANNEL_MISMATCH", (
               "residual connection.",
           hint="Keep the addition F(x) + shortcut(x), and change the shortcut so that it outputs as many channels "
                "as F(x). " + PROJECTION_HINT),
-))
+), points=2, label="a shortcut for a block that changes the number of channels")
 
 CURVES_HINT = ("Compare training loss with training loss: which of the two deep networks can the optimizer "
                "actually fit, given how well the gradient reaches its early layers?")
@@ -126,7 +125,7 @@ Q4 = Choice("Q4_LOSS_CURVES", (
           why="The deep plain network's problem is a higher training loss (the degradation problem): it underfits, "
               "it does not overfit. Skip connections lower the training loss itself.",
           hint=CURVES_HINT),
-))
+), points=1, label="training loss of a deep network with and without skip connections")
 
 SHAPES_HINT = ("Write down the shape after each line of forward (x, conv1, conv2) and compare the two tensors "
                "that `out += x` adds.")
@@ -156,59 +155,13 @@ Q5 = Choice("Q5_PYTORCH_ERROR", (
               "value; conv2's output is not needed for its backward pass, so `out += x` would work if the shapes "
               "matched. The addition fails earlier, on the shapes.",
           hint=SHAPES_HINT),
-))
+), points=1, label="the error in the PyTorch block with 64 -> 128 channels")
 
 
-# ----------------------------------------------------------------------------------------- checks
-@check(points=1)
-def q1_why_skip(ctx):
-    """Q1_WHY_SKIP: why skip connections let very deep networks train"""
-    ctx.expect_right(Q1)
-
-
-@check(points=2)
-def q2_output_shape(ctx):
-    """Q2_OUTPUT_SHAPE: the output shape of the Keras block with padding='same'"""
-    ctx.expect_right(Q2)
-
-
-@check(points=2)
-def q3_channel_mismatch(ctx):
-    """Q3_CHANNEL_MISMATCH: a shortcut for a block that changes the number of channels"""
-    ctx.expect_right(Q3)
-
-
-@check(points=1)
-def q4_loss_curves(ctx):
-    """Q4_LOSS_CURVES: training loss of a deep network with and without skip connections"""
-    ctx.expect_right(Q4)
-
-
-@check(points=1)
-def q5_pytorch_error(ctx):
-    """Q5_PYTORCH_ERROR: the error in the PyTorch block with 64 -> 128 channels"""
-    ctx.expect_right(Q5)
-
-
-QUIZ = Quiz((Q1, Q2, Q3, Q4, Q5), (q1_why_skip, q2_output_shape, q3_channel_mismatch, q4_loss_curves, q5_pytorch_error))
-
-EXERCISE = Exercise(
+# --------------------------------------------------------------------------------------- the quiz
+EXERCISE = Quiz(
     name="resnet_concepts",
     title="ResNet concepts: skip connections, shapes and projection shortcuts (quiz)",
-    version=VERSION,
-    function="quiz",  # no function: the answers are values (see grade_hook)
-    parameters=(),
-    dims={},
-    output_dims=(),
-    examples=(),
-    case_sets=(),
-    checks=QUIZ.checks,
-    catalog=QUIZ.catalog,
-    model=not_a_function,
-    seed=0,
-    stub="exercises/resnet_concepts/resnet_concepts.py",
-    reference="solutions/resnet_concepts.py",
-    readme="exercises/resnet_concepts/README.md",
-    grade_hook=QUIZ.grade,
-    marker=QUIZ.marker,
+    order=5,
+    questions=(Q1, Q2, Q3, Q4, Q5),
 )

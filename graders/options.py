@@ -1,0 +1,59 @@
+"""What every command shares: usage errors (one line, exit status 2), the sandbox options and limits, and
+picking an exercise by name or by what a file declares. Command modules import this, never graders.cli."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from graders import exercises
+from graders.sandbox.launcher import Limits, Sandbox, SandboxError
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: reported as one line, exit 2."""
+
+
+def limits_from(args) -> Limits:
+    if args.time_limit <= 0:
+        raise UsageError(f"--time-limit must be positive, not {args.time_limit}")
+    if args.memory_limit <= 0:
+        raise UsageError(f"--memory-limit must be positive, not {args.memory_limit}")
+    return Limits(time=args.time_limit, memory=int(args.memory_limit * 1024 * 1024))
+
+
+def make_sandbox(args) -> Sandbox:
+    isolation = "bwrap" if args.require_sandbox else args.isolation
+    sandbox = Sandbox(limits=limits_from(args), isolation=isolation)
+    try:
+        sandbox.start()
+    except SandboxError as exc:
+        raise UsageError(f"cannot start the sandbox: {exc}") from None
+    if sandbox.warning:
+        print(f"gradekit: warning: {sandbox.warning} (use --require-sandbox to refuse)", file=sys.stderr)
+    return sandbox
+
+
+def pick_exercise(name: str | None, source: str | None = None):
+    if name:
+        try:
+            return exercises.get(name)
+        except exercises.UnknownExercise as exc:
+            raise UsageError(str(exc)) from None
+    found = exercises.identify(source or "")
+    if found is None:
+        known = ", ".join(e.name for e in exercises.all_exercises())
+        raise UsageError(f"cannot tell which exercise this file is for; pass --exercise (one of: {known})")
+    return found
+
+
+def add_sandbox_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-limit", type=float, default=Limits.time, metavar="S",
+                   help="seconds per submission (default %(default)s)")
+    p.add_argument("--memory-limit", type=float, default=Limits.memory / 2**20, metavar="MIB",
+                   help="memory per submission in MiB (default %(default)g)")
+    p.add_argument("--isolation", choices=("auto", "bwrap", "none"), default="auto",
+                   help="auto: bubblewrap when installed, else the documented fallback")
+    p.add_argument("--require-sandbox", action="store_true", help="refuse to grade without bubblewrap")
