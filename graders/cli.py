@@ -98,10 +98,11 @@ def cmd_batch(args) -> int:
 
 
 GUARANTEES = {
-    "bwrap": "bubblewrap works: each learner runs in a fresh world of its own (PID, mount and IPC namespaces, "
-             "read-only system, private size-capped /tmp and /dev/shm, no network, no capabilities)",
-    "chroot": "bubblewrap does not work here; as root, each learner runs as nobody in an empty chroot of its "
-              "own: it cannot read the kit or the reference or write results, but it has the network",
+    "bwrap": "bubblewrap works: each learner runs in a fresh world of its own (PID, mount, IPC and network "
+             "namespaces, read-only system, private size-capped /tmp and /dev/shm, no capabilities, a seccomp "
+             "filter)",
+    "chroot": "bubblewrap does not work here; as root, each learner runs as an unprivileged user of its sandbox "
+              "in an empty chroot of its own: it cannot read the kit or the reference or write results",
     "none": "bubblewrap does not work here and the grader is not root: learner code runs as you, with rlimits "
             "and process cleanup only; it could read the reference, so grades could be forged",
 }

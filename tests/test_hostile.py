@@ -91,11 +91,18 @@ class Listener:
         self.received: list[str] = []
         self.tcp = socket.socket()
         self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", PORT))
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for attempt in range(60):  # another run of this suite on the machine may hold the port for a while
+            try:
+                self.tcp.bind(("127.0.0.1", PORT))
+                self.udp.bind(("127.0.0.1", PORT))
+                break
+            except OSError:
+                if attempt == 59:
+                    raise
+                time.sleep(1)
         self.tcp.listen()
         self.tcp.settimeout(0.2)
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", PORT))
         self.udp.settimeout(0.2)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)

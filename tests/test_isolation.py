@@ -235,7 +235,7 @@ def test_root_fallback_cannot_reach_the_reference(exercise):
     probe = textwrap.dedent(f"""\
         import os
         import numpy as np
-        print("SEES", os.path.exists({str(REPO / 'solutions' / 'residual_unit.py')!r}), os.listdir("/"), os.getuid())
+        print("SEES", os.path.exists({str(REPO / 'solutions' / 'residual_unit.py')!r}), os.listdir("/"), os.getuid() >= 2_000_000_000)
         def residual_block(x, w1, w2):
             return np.maximum(0.0, w2 @ np.maximum(0.0, w1 @ x) + x)
         """)
@@ -244,7 +244,7 @@ def test_root_fallback_cannot_reach_the_reference(exercise):
         stolen = grade_in(box, thief, exercise)
         seen = grade_in(box, probe, exercise)
     assert not stolen.full_marks, stolen.codes
-    assert "SEES False ['tmp'] 65534" in seen.output.stdout, seen.output.stdout
+    assert "SEES False ['tmp'] True" in seen.output.stdout, seen.output.stdout
     assert seen.full_marks and "chroot" in seen.sandbox_note
 
 
@@ -354,3 +354,39 @@ def test_in_a_batch_the_next_learner_is_graded_as_if_alone(tmp_path):
     probe = (VICTIMS / "world_probe.py").read_text()
     attackers = {f"a{i}_{p.stem}.py": p.read_text() for i, p in enumerate(ATTACKERS)}
     assert run({**attackers, "zz_victim.py": probe}, "together") == run({"zz_victim.py": probe}, "alone")
+
+
+HOARDER = textwrap.dedent("""\
+    import os, time
+    import numpy as np
+    held = []
+    for _ in range(3):  # three helpers, each within its own address-space limit
+        if os.fork() == 0:
+            try:
+                block = np.ones(30_000_000)  # 240 MB, touched
+                time.sleep(30)
+            finally:
+                os._exit(0)
+    held.append(np.ones(30_000_000))
+    def residual_block(x, w1, w2):
+        return np.maximum(0.0, w2 @ np.maximum(0.0, w1 @ x) + x)
+    """)
+
+
+@requires_bwrap
+@pytest.mark.sandbox
+def test_a_learners_processes_together_cannot_exceed_the_sandboxs_memory(exercise):
+    """Address-space limits are per process; the sandbox's control group caps them together (where the
+    grader may make one: as root here), and the kernel then stops the learner, never the grader."""
+    limits = Limits(time=8.0, memory=256 << 20)
+    with Sandbox(limits=limits, isolation="bwrap") as box:
+        if box.confinement is None:
+            pytest.skip("no control group can be made here (not root, or no writable cgroup file system)")
+        report = grade_in(box, HOARDER, exercise)
+        peak = box.confinement.peak_memory()
+        after = grade_in(box, REFERENCE_SOURCE, exercise)
+        assert box.restarts == 0
+    cap = limits.memory + limits.tmp_size + limits.shm_size + (256 << 20)
+    assert peak <= cap, f"the sandbox held {peak >> 20} MiB, more than its {cap >> 20} MiB"
+    assert "memory_limit" in report.codes and consistent(report), report.codes
+    assert after.full_marks

@@ -10,6 +10,7 @@ they pass by returning and fail by raising Failure or Mismatch (data the reporte
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -55,11 +56,8 @@ def declared_in(module: str) -> list[CheckSpec]:
 
 
 def caller_module(depth: int = 2) -> str:
-    frame = inspect.stack()[depth].frame
-    try:
-        return frame.f_globals.get("__name__", "?")
-    finally:
-        del frame
+    """The module ``depth`` frames up (2: the caller of the function that calls this)."""
+    return sys._getframe(depth).f_globals.get("__name__", "?")
 
 
 def names_of(depends) -> tuple[str, ...]:

@@ -42,6 +42,9 @@ def load_status(exercise: Exercise, session, limits) -> Load:
     if reason in ("timeout", "cpu_limit"):
         return Load(False, "timeout", M.STRUCTURAL["timeout"].format(
             limit=limits.time, detail=M.TIMEOUT_DETAIL.format(phase=M.PHASE_LOADING)))
+    if reason == "memory_limit":
+        return Load(False, "memory_limit", M.STRUCTURAL["memory_limit"].format(
+            limit=human_bytes(limits.memory), detail=M.MEMORY_KILLED.format(phase=M.PHASE_LOADING)))
     return Load(False, "crashed", M.STRUCTURAL["crashed"].format(detail=crash_text(ended, M.PHASE_LOADING)))
 
 
@@ -70,6 +73,8 @@ def ended_detail(exercise: Exercise, ended: dict | None, trials: list[Trial], bo
         phase = M.PHASE_BETWEEN.format(count=done)
     if ended.get("reason") in ("timeout", "cpu_limit"):
         return M.TIMEOUT_DETAIL.format(phase=phase)
+    if ended.get("reason") == "memory_limit":
+        return M.MEMORY_KILLED.format(phase=phase)
     return crash_text(ended, phase)
 
 
@@ -89,6 +94,9 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
     out: list[Diagnosis] = []
     if ended and ended.get("reason") in ("timeout", "cpu_limit"):
         out.append(Diagnosis("timeout", M.STRUCTURAL["timeout"].format(limit=time_limit, detail=end_detail)))
+    elif ended and ended.get("reason") == "memory_limit":
+        out.append(Diagnosis("memory_limit", M.STRUCTURAL["memory_limit"].format(limit=human_bytes(memory_limit),
+                                                                                 detail=end_detail)))
     elif ended and any(t.outcome.kind == "not_run" for t in trials):
         out.append(Diagnosis("crashed", M.STRUCTURAL["crashed"].format(detail=end_detail)))
     memory = [t for t in trials if t.outcome.kind == "raised" and t.outcome.error.is_memory]

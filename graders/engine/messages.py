@@ -39,6 +39,7 @@ COUNTEREXAMPLE_INTRO = "Smallest failing input found: {call}: expected {expected
 WORKER_LOST = "the grading worker stopped unexpectedly"
 PROTOCOL_VIOLATION = "it wrote to the grader's private result channel ({detail}), so the rest was not graded"
 CRASH_KILLED = "it stopped answering and was stopped"
+MEMORY_KILLED = "the system stopped it when its processes together held too much memory, {phase}"
 MUTATION_RATIONALE = "{call} modified {names} in place"
 SKIPPED_BECAUSE = "Not checked: it needs \"{label}\", which did not pass."
 CHECK_CRASHED = "This check could not run ({error}). This is a problem with the grader, not with your code."

@@ -9,13 +9,14 @@ Isolation modes (``Sandbox.mode``):
 
 - ``bwrap``: bubblewrap. A read-only view of the system and of the Python install (nothing of the
   repository), no network, its own user/PID/IPC/UTS namespaces, --die-with-parent. Inside, each learner
-  gets a new PID, mount and IPC namespace: a read-only root, a private size-capped /tmp and /dev/shm,
-  its own /proc, no capabilities and no user namespaces. Run as root, the sandbox runs as ``nobody`` (the
-  kernel does not apply the process limit to root) and reaches the Python install through a bind mount
-  in a private mount namespace, because ``nobody`` cannot traverse /root.
-- ``chroot``: no bubblewrap, run as root (Gradescope, PrairieLearn, CI containers): each learner runs as
-  ``nobody`` chrooted into an empty directory of its own, so it can read neither the kit nor the
-  reference and cannot write results; no network isolation.
+  gets a new PID, mount, IPC and network namespace: a read-only root, a private size-capped /tmp and
+  /dev/shm, its own /proc, no capabilities, no user namespaces, and a seccomp filter. Run as root, each
+  sandbox runs as an unprivileged user of its own (the kernel does not apply the process limit to root)
+  and reaches the Python install through a bind mount in a private mount namespace, because that user
+  cannot traverse /root; where it can, it also gets a control group of its own (graders/sandbox/cgroups.py).
+- ``chroot``: no bubblewrap, run as root (Gradescope, PrairieLearn, CI containers): each learner runs as the
+  sandbox's own unprivileged user, chrooted into an empty directory of its own, so it can read neither
+  the kit nor the reference and cannot write results; network isolated only where the container allows.
 - ``none``: no bubblewrap, not root: rlimits, a scratch directory and process cleanup only. The learner's
   code runs as the grading user and could read the reference: its grade could be forged, and every
   report says so.
@@ -41,9 +42,12 @@ from pathlib import Path
 
 from graders.engine.runner import WorkerLost as RunnerWorkerLost
 from graders.sandbox import worker as protocol
+from graders.sandbox.cgroups import Confinement
 
 WORKER_SOURCE = Path(protocol.__file__).read_text(encoding="utf-8")
-NOBODY = 65534
+SANDBOX_OVERHEAD = 256 << 20  # the zygote (Python and numpy) and the harness, on top of a learner's limits
+UID_BASE = 2_000_000_000  # run as root, each sandbox gets a user of its own from here on (no /etc/passwd entry)
+_SANDBOXES = [0]
 SANDBOX_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": "/tmp",
@@ -63,11 +67,12 @@ END_GRACE = 0.5  # seconds a learner has to leave after its last call before its
 LOAD_FRAME_LIMIT = 64 * 1024
 RESULT_FRAME_BASE = 64 * 1024
 BYTES_PER_ELEMENT = 16  # base64 of 8 bytes, rounded up generously
+NESTING_PER_ELEMENT = 3  # brackets a described value needs per element (a list of scalars: one dict each)
 SESSION_CHANNEL_LIMIT = 64 << 20  # all frames of one learner together
 UNPROTECTED = ("this submission ran without a sandbox (bubblewrap is unavailable and the grader does not run as "
                "root): its code could read the hidden reference and its grade could have been forged")
-CHROOT_NOTE = ("bubblewrap is unavailable: this submission ran as an unprivileged user in an empty chroot, "
-               "without network isolation")
+CHROOT_NOTE = ("bubblewrap is unavailable: this submission ran as an unprivileged user in an empty chroot "
+               "(it could not read the reference), with fewer per-learner guarantees than in bubblewrap")
 
 
 class SandboxError(RuntimeError):
@@ -89,6 +94,13 @@ class Limits:
     def as_message(self) -> dict:
         return {"time": self.time, "memory": self.memory, "nproc": self.nproc, "output": self.output,
                 "file_size": self.file_size}
+
+
+def sandbox_uid() -> int:
+    """A user of its own for each sandbox a root grader starts: concurrent learners can neither signal,
+    trace nor share a process count or a keyring with each other. Unique while this process lives."""
+    _SANDBOXES[0] += 1
+    return UID_BASE + (os.getpid() % (1 << 22)) * 64 + _SANDBOXES[0] % 64
 
 
 def bwrap_path() -> str | None:
@@ -128,6 +140,8 @@ class Sandbox:
         self.info: dict = {}
         self.preloaded: dict[str, tuple] = {}  # key -> (cases, budgets), re-sent after a restart
         self.restarts = 0
+        self.confinement: Confinement | None = None
+        self.uid = sandbox_uid() if os.geteuid() == 0 else os.geteuid()
 
     @property
     def note(self) -> str:
@@ -153,7 +167,7 @@ class Sandbox:
         mode = "chroot" if os.geteuid() == 0 else "plain"
         self._spawn(mode)
         if self.requested == "auto" and self.warning:
-            self.warning += ("; learners run as nobody in an empty chroot (no network isolation)" if mode == "chroot"
+            self.warning += ("; learners run as an unprivileged user in an empty chroot" if mode == "chroot"
                              else "; learner code runs as you, unisolated: grades could be forged")
         return self
 
@@ -161,8 +175,12 @@ class Sandbox:
         self._scratch = tempfile.mkdtemp(prefix="gradekit-sandbox-")
         os.chmod(self._scratch, 0o700)
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        config = {"tmp_bytes": self.limits.tmp_size, "shm_bytes": self.limits.shm_size,
+        config = {"tmp_bytes": self.limits.tmp_size, "shm_bytes": self.limits.shm_size, "uid": self.uid,
                   "scratch": self._scratch, "tmp_binds": [p for p in python_paths() if p.startswith("/tmp/")]}
+        self.confinement = Confinement.create(
+            f"gradekit-{os.getpid()}-{id(self) & 0xFFFFFF:x}-{self.restarts}",
+            memory=self.limits.memory + self.limits.tmp_size + self.limits.shm_size + SANDBOX_OVERHEAD,
+            pids=self.limits.nproc + 16) if os.geteuid() == 0 else None
         pass_fds = [child.fileno()]
         if mode == "bwrap":
             memfd = os.memfd_create("gradekit-worker", 0)
@@ -177,7 +195,7 @@ class Sandbox:
         try:
             self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.PIPE, pass_fds=pass_fds, env=dict(SANDBOX_ENV),
-                                         start_new_session=True, cwd=self._scratch)
+                                         start_new_session=True, cwd=self._scratch, preexec_fn=self._confine)
         finally:
             child.close()
             for fd in pass_fds[1:]:
@@ -196,6 +214,17 @@ class Sandbox:
             raise SandboxError(detail) from None
         for key, (cases, budgets) in self.preloaded.items():
             self._preload(key, cases, budgets)
+
+    def _confine(self) -> None:
+        """In the sandbox's first process, before it runs anything: into the sandbox's control group, and
+        last in line for the kernel's out-of-memory killer (its learners ask to be first)."""
+        if self.confinement is not None:
+            self.confinement.enter()
+        try:
+            with open("/proc/self/oom_score_adj", "w") as fh:
+                fh.write("-900")
+        except OSError:
+            pass  # lowering it needs privileges; without them every process keeps the default
 
     def _probe(self) -> None:
         """One trivial learner, so a mode that cannot build a learner's world fails here, at start."""
@@ -229,7 +258,7 @@ class Sandbox:
             for path in python_paths():
                 args += ["--ro-bind", path, path]
             return args + tail
-        # Root: stage the Python install in a private mount namespace, then drop to nobody.
+        # Root: stage the Python install in a private mount namespace, then drop to the sandbox's own user.
         needed = [*SYSTEM_DIRS, *python_paths()]
         staging = next((c for c in STAGING_CANDIDATES if os.path.isdir(c)
                         and not any(n == c or n.startswith(c + "/") for n in needed)), None)
@@ -242,8 +271,8 @@ class Sandbox:
             args += ["--ro-bind", stage, path]
         for path in SYSTEM_DIRS:
             args += ["--ro-bind-try", path, path]
-        args += ["--uid", str(NOBODY), "--gid", str(NOBODY)]
-        drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+        args += ["--uid", str(self.uid), "--gid", str(self.uid)]
+        drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--"]
         script.append("exec " + shlex.join(drop + args + tail))
         for tool in ("unshare", "setpriv", "mount"):
             if not shutil.which(tool):
@@ -281,6 +310,13 @@ class Sandbox:
         if self._scratch:
             _remove_tree(self._scratch)
             self._scratch = None
+        if self.confinement is not None:
+            for _ in range(50):  # the sandbox's last processes may still be on their way out
+                self.confinement.remove()
+                if not any(p.exists() for p in self.confinement.dirs.values()):
+                    break
+                time.sleep(0.01)
+            self.confinement = None
 
     def restart(self) -> None:
         """Replace a worker that stopped answering (the learner being graded is then graded again)."""
@@ -388,6 +424,8 @@ class Session:
         self.ended: dict | None = None
         self.closed: dict = {}
         self._channel: _LearnerChannel | None = None
+        confinement = sandbox.confinement
+        self._ooms = confinement.oom_kills() if confinement is not None else 0
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> Session:
@@ -467,11 +505,15 @@ class Session:
             return []
         channel = self._channel
         assert channel is not None
+        channel.expect(RESULT_FRAME_BASE + BYTES_PER_ELEMENT * max(map(int, budgets), default=0))
         channel.send(message, self._deadline)
         payloads: list[bytes] = []
         for budget in budgets:
             frame = self._wait_for(b"R", RESULT_FRAME_BASE + BYTES_PER_ELEMENT * int(budget))
             if frame is None:
+                break
+            if frame.count(b"[") + frame.count(b"{") > NESTING_PER_ELEMENT * int(budget) + 64:
+                self._violation("sent a result nested deeper or wider than any value it could describe")
                 break
             payloads.append(frame)
         else:
@@ -524,6 +566,10 @@ class Session:
                           "elapsed": time.monotonic() - self._channel.started}
 
     def _status(self, status: dict) -> dict:
+        confinement = self.sandbox.confinement
+        if status.get("reason") in ("signal", "killed") and confinement is not None \
+                and confinement.oom_kills() > self._ooms:  # the kernel killed it: the sandbox's memory was used up
+            status = {"reason": "memory_limit"}
         return {**status, "elapsed": time.monotonic() - self._channel.started}
 
     def _end(self, *, kill: bool, grace: float) -> dict:
@@ -610,10 +656,19 @@ class _LearnerChannel:
                 except OSError:
                     return  # the learner is gone: reading says how it ended
 
+    def expect(self, largest: int) -> None:
+        """The largest frame the learner may send next (the largest result of the coming batch)."""
+        self._limit = largest
+
     def next_frame(self, limit: int) -> bytes | None:
-        self._limit = limit
+        """The next frame, which may be at most ``limit`` bytes (else a violation, and None)."""
         self._parse()
-        return self.frames.pop(0) if self.frames else None
+        if not self.frames:
+            return None
+        if len(self.frames[0]) > limit:
+            self.violation = "sent an oversized message"
+            return None
+        return self.frames.pop(0)
 
     def _parse(self) -> None:
         while len(self.buffer) >= 4 and not self.violation:

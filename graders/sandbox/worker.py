@@ -16,8 +16,8 @@ Two kinds of process, neither of which ever imports the grader or the reference:
   plain data back.
 
 Modes: ``bwrap`` (inside bubblewrap, a fresh world per learner), ``chroot`` (no bubblewrap, run as root:
-the learner runs as ``nobody`` chrooted into an empty per-learner directory) and ``plain`` (neither:
-rlimits and process cleanup only; the grade could be forged, and reports say so).
+the learner runs as the sandbox's own unprivileged user, chrooted into an empty per-learner directory) and
+``plain`` (neither: rlimits and process cleanup only; the grade could be forged, and reports say so).
 
 Framing everywhere: a 4-byte big-endian length, then the payload. Grader -> zygote and grader -> learner
 payloads are UTF-8 JSON; learner -> grader payloads are one kind byte (W world ready, S world failed, L
@@ -51,7 +51,6 @@ PRELOADED = {}  # key -> (list of argument lists, list of element budgets), deco
 MAX_CONTROL_FRAME = 256 * 1024 * 1024  # the grader's own messages (preloaded cases)
 MAX_DEPTH = 6  # nesting of a described return value
 DISPLAY_DIR = "/tmp/work"  # where the submission appears to live, in every mode
-NOBODY = 65534
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -62,6 +61,8 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 0x4000, 1 << 18
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -504,7 +505,7 @@ def build_world(config):
     """bwrap mode, in the init (PID 1 of a new PID namespace): a new mount and IPC namespace with a
     read-only root, a fresh size-capped /tmp (holding read-only binds of any Python directories that
     live under /tmp) and /dev/shm, and a /proc of this PID namespace."""
-    check(libc().unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    check(libc().unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
     mount("none", "/", None, MS_REC | MS_PRIVATE)
     staging = "/sandbox/tmp"
     mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['tmp_bytes']},mode=1777")
@@ -519,12 +520,84 @@ def build_world(config):
     mount("none", "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
+# Denied to every learner (ENOSYS): keyrings (the user's keyrings are shared by everything running as that
+# user), memfd files and System V / POSIX IPC (memory that belongs to no process, so no address-space limit
+# counts it; numpy and Python's own code never need them), looking into other processes, and kernel
+# facilities a grader never needs. Syscall numbers by architecture.
+_X86_IPC = {"shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66, "shmdt": 67,
+            "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semtimedop": 220, "mq_open": 240,
+            "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245}
+_ARM_IPC = {"mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184,
+            "mq_getsetattr": 185, "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189, "semget": 190,
+            "semctl": 191, "semtimedop": 192, "semop": 193, "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197}
+DENIED_SYSCALLS = {
+    "x86_64": (0xC000003E, {"add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "ptrace": 101,
+                            "process_vm_readv": 310, "process_vm_writev": 311, "userfaultfd": 323,
+                            "perf_event_open": 298, "bpf": 321, "kcmp": 312, "pidfd_getfd": 438, **_X86_IPC}),
+    "aarch64": (0xC00000B7, {"add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "ptrace": 117,
+                             "process_vm_readv": 270, "process_vm_writev": 271, "userfaultfd": 282,
+                             "perf_event_open": 241, "bpf": 280, "kcmp": 272, "pidfd_getfd": 438, **_ARM_IPC}),
+}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def seccomp_program():
+    """The filter (built once, in the zygote): the DENIED_SYSCALLS of this machine's architecture fail with
+    ENOSYS (and, on x86_64, every x32 call); everything else is allowed. None on another architecture."""
+    arch = os.uname().machine
+    if arch not in DENIED_SYSCALLS:
+        return None
+    audit_arch, numbers = DENIED_SYSCALLS[arch]
+    ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | 38  # SECCOMP_RET_ERRNO | ENOSYS
+    nrs = sorted(set(numbers.values()))
+    prog = [(ld_abs, 0, 0, 4), (jeq, 1, 0, audit_arch), (ret, 0, 0, allow), (ld_abs, 0, 0, 0)]
+    # x86_64: every x32 call (numbers from 0x40000000) is denied; elsewhere this is a jump to the next line
+    prog.append((jge, len(nrs) + 1, 0, 0x40000000) if arch == "x86_64" else (jeq, 0, 0, 0))
+    for i, nr in enumerate(nrs):
+        prog.append((jeq, len(nrs) - i, 0, nr))
+    prog += [(ret, 0, 0, allow), (ret, 0, 0, deny)]
+    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
+    return filters, _SockFprog(len(prog), filters)
+
+
+SECCOMP = []  # [program] once built in the zygote: every learner inherits it
+
+
+def deny_syscalls() -> None:
+    """Install the seccomp filter (needs no_new_privs, which the caller has set)."""
+    if SECCOMP and SECCOMP[0] is not None:
+        check(prctl_ptr(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(SECCOMP[0][1])), "seccomp")
+
+
+def prctl_ptr(option, arg, pointer):
+    return libc().prctl(option, ctypes.c_ulong(arg), pointer, ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+
+def prefer_for_oom() -> None:
+    """Should this sandbox run out of memory, the kernel kills the learner, never the zygote that serves
+    the next one (raising one's own oom_score_adj needs no privilege)."""
+    try:
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:
+        pass
+
+
 def become_learner(mode, config, limits, fds, zygote_pid):
     """In the freshly forked learner process: build its world, then run the harness. Never returns.
 
     In bwrap mode this process is PID 1 of a new PID namespace (when it exits, the kernel kills whatever it
-    left behind): it builds its mount and IPC namespaces while it still holds CAP_SYS_ADMIN, then drops
-    every capability. In chroot mode it enters an empty directory of its own and becomes nobody."""
+    left behind): it builds its mount, IPC and network namespaces while it still holds CAP_SYS_ADMIN, then
+    drops every capability. In chroot mode it enters an empty directory of its own and becomes the sandbox's
+    own unprivileged user. In every mode a seccomp filter then denies what no learner needs."""
     chan, out, err = fds
     code = 0
     try:
@@ -561,19 +634,26 @@ def enter_world(mode, config):
         build_world(config)
         drop_privileges()
     vm_base = current_vm_bytes() + (16 << 20)  # room for the source and the harness's buffers
-    if mode == "chroot":  # an empty world of its own, as nobody
-        try:  # a private IPC namespace where the container allows it
-            check(libc().unshare(CLONE_NEWIPC), "unshare ipc")
+    if mode == "chroot":  # an empty world of its own, as this sandbox's own unprivileged user
+        try:  # private IPC and network namespaces where the container allows them
+            check(libc().unshare(CLONE_NEWIPC | CLONE_NEWNET), "unshare")
         except OSError:
             pass
+        uid = _int(config["uid"])
+        prefer_for_oom()  # while still root: /proc is outside the chroot
         os.chroot(config["learner_root"])
         os.chdir("/")
         os.setgroups([])
-        os.setresgid(NOBODY, NOBODY, NOBODY)
-        os.setresuid(NOBODY, NOBODY, NOBODY)
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
     if mode != "bwrap":
         prctl(PR_SET_NO_NEW_PRIVS, 1)
-    prctl(PR_SET_DUMPABLE, 1)  # its own /proc/self stays readable to it
+    if mode == "bwrap":
+        prctl(PR_SET_DUMPABLE, 1)  # its own /proc/self stays readable to it: no one else is in its namespace
+        prefer_for_oom()
+    elif mode == "plain":
+        prefer_for_oom()
+    deny_syscalls()
     return vm_base
 
 
@@ -669,7 +749,7 @@ class Zygote:
         if self.mode == "chroot":  # root-owned and read-only to the learner, except its /tmp
             os.chmod(root, 0o755)
             os.chmod(root + "/tmp", 0o1777)
-            os.chown(work, NOBODY, NOBODY)
+            os.chown(work, _int(self.config["uid"]), _int(self.config["uid"]))
         return root
 
     def end(self, kill, grace):
@@ -795,7 +875,7 @@ def block_user_namespaces():
             fh.write("0")
     finally:
         libc().umount2(b"/sandbox/proc", 2)  # MNT_DETACH
-    # keep only what building learners' worlds needs (CAP_SYS_ADMIN: unshare, setns, mount)
+    # keep only what building learners' worlds needs: CAP_SYS_ADMIN (unshare, setns, mount)
     header = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
     data[0].effective = data[0].permitted = 1 << 21  # CAP_SYS_ADMIN
@@ -823,6 +903,8 @@ def main():
         pass
     if mode == "bwrap":
         block_user_namespaces()
+    SECCOMP.append(seccomp_program())
+    libc()  # loaded now, once: learners inherit it
     if mode == "chroot":
         for name in PRELOAD_FOR_CHROOT:
             try:
