@@ -359,15 +359,23 @@ def test_in_a_batch_the_next_learner_is_graded_as_if_alone(tmp_path):
 HOARDER = textwrap.dedent("""\
     import os, time
     import numpy as np
-    held = []
-    for _ in range(3):  # three helpers, each within its own address-space limit
+    ready_r, ready_w = os.pipe()
+    for _ in range(4):  # four helpers, each well within its own address-space limit
         if os.fork() == 0:
             try:
-                block = np.ones(30_000_000)  # 240 MB, touched
+                block = np.ones(14_000_000)  # 112 MB, touched
+                os.write(ready_w, b".")
                 time.sleep(30)
             finally:
                 os._exit(0)
-    held.append(np.ones(30_000_000))
+    os.close(ready_w)
+    ready = b""
+    while len(ready) < 4:  # the helpers hold their memory first (deterministic: no race with the main process)
+        chunk = os.read(ready_r, 4)
+        if not chunk:
+            break
+        ready += chunk
+    held = np.ones(28_000_000)  # 224 MB more, within this process's own limit: together, over the sandbox's
     def residual_block(x, w1, w2):
         return np.maximum(0.0, w2 @ np.maximum(0.0, w1 @ x) + x)
     """)
