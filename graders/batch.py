@@ -29,6 +29,7 @@ from pathlib import Path
 
 from graders.engine.kind import Exercise
 from graders.engine.messages import QUIZ_STRUCTURAL
+from graders.lms import is_lms_zip
 from graders.sandbox.launcher import Limits, Sandbox
 from graders.store import (  # noqa: F401 - learner_from_key, load_result, result_path are re-exported
     GRADER_ERROR,
@@ -205,10 +206,11 @@ def content_hash(exercise: Exercise, source: str | None, error: str | None, path
 _STATE: dict = {}
 
 
-def _init_worker(exercise_name: str, limits: Limits, isolation: str) -> None:
+def _init_worker(exercise_name: str, scoring: str, limits: Limits, isolation: str) -> None:
     from graders import exercises
+    from graders.engine.scoring import with_scoring
 
-    _STATE["exercise"] = exercises.get(exercise_name)
+    _STATE["exercise"] = with_scoring(exercises.get(exercise_name), scoring)
     _STATE["sandbox"] = sandbox = Sandbox(limits=limits, isolation=isolation)
     # Pool processes leave through multiprocessing's exit hook, not atexit: stop the worker there.
     multiprocessing.util.Finalize(None, sandbox.stop, exitpriority=10)
@@ -311,11 +313,26 @@ def prepare(exercise: Exercise) -> None:
 
 def run_batch(directory: Path, exercise: Exercise, out: Path, *, jobs: int, limits: Limits, isolation: str,
               force: bool = False, progress=None) -> BatchSummary:
-    started = time.monotonic()
+    """Grade a class directory, or the zip an LMS hands out (graders/lms.py), into ``out``."""
     out_resolved, dir_resolved = Path(out).resolve(), Path(directory).resolve()
     if out_resolved == dir_resolved or dir_resolved in out_resolved.parents:
         raise BatchError(f"--out {out} is inside the submissions directory {directory}; choose another place")
-    found = scan_class(directory)
+    if is_lms_zip(Path(directory)):
+        found, roster = lms_class(Path(directory), exercise, Path(out))
+    else:
+        found, roster = scan_class(directory), None
+    summary = grade_class(found, exercise, Path(out), jobs=jobs, limits=limits, isolation=isolation, force=force,
+                          progress=progress, columns=lms_columns(roster))
+    if roster is not None:
+        write_lms_grades(Path(out), exercise, found.entries, roster)
+    return summary
+
+
+def grade_class(found: ClassDirectory, exercise: Exercise, out: Path, *, jobs: int, limits: Limits, isolation: str,
+                force: bool = False, progress=None, columns: dict | None = None) -> BatchSummary:
+    """Grade the entries (resuming, skipping unchanged ones) and write the class outputs. ``columns``:
+    extra grades.csv columns, learner -> {column: value}."""
+    started = time.monotonic()
     entries = found.entries
     (out / RESULTS).mkdir(parents=True, exist_ok=True)
     todo = [e for e in entries if force or not is_current(out, e, exercise)]
@@ -332,9 +349,68 @@ def run_batch(directory: Path, exercise: Exercise, out: Path, *, jobs: int, limi
         _run_pool(to_grade, exercise, out, jobs=jobs, limits=limits, isolation=isolation, progress=progress)
     from graders.report.classbook import write_class_outputs
 
-    write_class_outputs(exercise, entries, out, skipped=found.skipped)
+    write_class_outputs(exercise, entries, out, skipped=found.skipped, columns=columns)
     return BatchSummary(len(todo), len(entries) - len(todo), len(entries), time.monotonic() - started,
                         list(found.skipped))
+
+
+# ------------------------------------------------------------------------------------------ LMS zips
+NOT_SUBMITTED = "not_submitted"
+NOT_SUBMITTED_MESSAGE = "Not submitted: no .py or .ipynb file for this exercise was found in your submission."
+LMS_FILES = "lms_files"
+
+
+def lms_class(zip_path: Path, exercise: Exercise, out: Path, wanted=None) -> tuple[ClassDirectory, dict]:
+    """A class directory read from an LMS download: one row per LMS identity (its latest code file; none:
+    a not_submitted row), the superseded and ignored files listed as skipped entries."""
+    from graders.lms import LmsError, extract_latest, read_download, save_roster
+
+    try:
+        download = read_download(zip_path)
+    except LmsError as exc:
+        raise BatchError(str(exc)) from None
+    records = extract_latest(download, zip_path, out / LMS_FILES / exercise.name, wanted)
+    save_roster(out, records, download)
+    entries, skipped = [], []
+    for learner, record in sorted(records.items()):
+        if record["path"]:
+            entries.append(Entry(learner, Path(record["path"])))
+        else:
+            entries.append(Entry(learner, out / LMS_FILES / exercise.name, NOT_SUBMITTED, NOT_SUBMITTED_MESSAGE))
+        skipped += [SkippedEntry(f"{learner}: {name}", "an earlier upload: the latest one counts")
+                    for name in record["superseded"]]
+        skipped += [SkippedEntry(f"{learner}: {name}", "not a .py or .ipynb file for this exercise")
+                    for name in record["other_files"]]
+    skipped += [SkippedEntry(item["member"], item["reason"]) for item in download.ignored]
+    from graders.lms import load_roster
+
+    return ClassDirectory(entries, skipped), load_roster(out)
+
+
+def lms_columns(roster: dict | None) -> dict | None:
+    if roster is None:
+        return None
+    return {learner: {"late": "yes" if record.get("late") else ("no" if record.get("late") is False else ""),
+                      "lms_id": record["user_id"]} for learner, record in roster["learners"].items()}
+
+
+def write_lms_grades(out: Path, exercise: Exercise, entries: list[Entry], roster: dict) -> Path:
+    """canvas_grades.csv (a Canvas gradebook import) or moodle_grades.csv (a Moodle grading worksheet)."""
+    from graders.lms import canvas_gradebook, moodle_worksheet
+
+    rows, feedback = [], {}
+    for data in iter_results(entries, out, exercise):
+        rows.append({"learner": data["learner"], "score": data["score"], "max_score": data["max_score"]})
+        named = "; ".join(f"[{d.get('code')}] {d.get('message')}" + (f" ({d['detail']})" if d.get("detail") else "")
+                          for d in data.get("diagnosis_details") or [])
+        feedback[data["learner"]] = f"{data['score']}/{data['max_score']}" + (f": {named}" if named else "")
+    if roster["lms"] == "canvas":
+        target = out / "canvas_grades.csv"
+        write_atomic(target, canvas_gradebook(rows, roster, f"{exercise.title} ({exercise.name})"))
+    else:
+        target = out / "moodle_grades.csv"
+        write_atomic(target, moodle_worksheet(rows, roster, feedback))
+    return target
 
 
 POOL_LOST = "the grading process stopped while grading this submission"
@@ -365,7 +441,7 @@ def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits,
     while pending:
         completed, lost, running = 0, [], {}
         with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=_init_worker,
-                                 initargs=(exercise.name, limits, isolation)) as pool:
+                                 initargs=(exercise.name, exercise.scoring, limits, isolation)) as pool:
             while (pending or running) and not lost:
                 while pending and len(running) < jobs * 4:
                     entry = pending.pop()
@@ -409,9 +485,9 @@ def record_failure(exercise: Exercise, entry: Entry, out: Path, exc: BaseExcepti
 class Progress:
     """A one-line progress bar on a terminal; silent otherwise (CI, pipes)."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.enabled = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr  # looked up when used: sys.stderr may have been replaced
+        self.enabled = self.stream.isatty()
         self.started = time.monotonic()
 
     def __call__(self, done: int, total: int) -> None:

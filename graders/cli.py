@@ -11,7 +11,15 @@ from pathlib import Path
 
 from graders import exercises
 from graders.engine.kind import ExerciseError
-from graders.options import EXIT_USAGE, UsageError, add_sandbox_options, limits_from, make_sandbox, pick_exercise
+from graders.options import (
+    EXIT_USAGE,
+    UsageError,
+    add_sandbox_options,
+    add_scoring_option,
+    limits_from,
+    make_sandbox,
+    pick_exercise,
+)
 from graders.sandbox.launcher import Limits, Sandbox, SandboxError
 from graders.submission import SubmissionError, SubmissionTooLarge, load
 
@@ -19,7 +27,7 @@ from graders.submission import SubmissionError, SubmissionTooLarge, load
 def cmd_grade(args) -> int:
     from graders.engine.grading import grade_source, too_large_report
     from graders.report.data import report_dict
-    from graders.report.text import render_text
+    from graders.report.text import render_text, rendered
 
     path = Path(args.file)
     if path.is_dir():
@@ -28,17 +36,18 @@ def cmd_grade(args) -> int:
     try:
         submission = load(path, Path(exercise.stub).stem if exercise else None)
     except SubmissionTooLarge as exc:  # the learner's file, graded: 0 with the code too_large
-        report = too_large_report(pick_exercise(args.exercise, _head(exc.file)), exc.size, str(exc.file))
+        report = too_large_report(pick_exercise(args.exercise, _head(exc.file), args.scoring), exc.size, str(exc.file))
     except SubmissionError as exc:
         raise UsageError(str(exc)) from None
     else:
-        exercise = pick_exercise(args.exercise, submission.source)
+        exercise = pick_exercise(args.exercise, submission.source, args.scoring)
         with make_sandbox(args) as sandbox:
             report = grade_source(exercise, submission.source, sandbox=sandbox, submission=str(submission.path))
+    data = report_dict(report)
     if args.json:
-        print(json.dumps(report_dict(report), indent=2))
+        print(json.dumps({**data, "rendered": rendered(data)}, indent=2))
     else:
-        print(render_text(report_dict(report)), end="")
+        print(render_text(data), end="")
     return 0
 
 
@@ -74,14 +83,16 @@ def cmd_list(args) -> int:
 
 def cmd_batch(args) -> int:
     from graders.batch import BatchError, Progress, run_batch
+    from graders.lms import is_lms_zip
 
-    exercise = pick_exercise(args.exercise)
+    exercise = pick_exercise(args.exercise, scoring=args.scoring)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
     directory = Path(args.directory)
-    if not directory.is_dir():
-        raise UsageError(f"{directory}: no such directory" if not directory.exists() else f"{directory}: not a directory")
+    if not directory.is_dir() and not is_lms_zip(directory):
+        raise UsageError(f"{directory}: no such directory" if not directory.exists()
+                         else f"{directory}: neither a directory nor an LMS download (.zip)")
     probe = make_sandbox(args)  # fail fast, and warn once, before forking the workers
     isolation = "bwrap" if probe.mode == "bwrap" else "none"
     probe.stop()
@@ -134,14 +145,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercise", help="exercise name (default: recognised from the function the file defines)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     add_sandbox_options(p)
+    add_scoring_option(p)
     p.set_defaults(run=cmd_grade)
-    p = sub.add_parser("batch", help="grade a whole class: one .py/.ipynb or folder per learner")
+    p = sub.add_parser("batch", help="grade a whole class: one .py/.ipynb or folder per learner, or an LMS download "
+                                     "(Canvas, Moodle .zip)")
     p.add_argument("directory")
     p.add_argument("--exercise", required=True)
     p.add_argument("--out", required=True, help="output directory (gradebook, feedback, summary)")
     p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
     p.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     add_sandbox_options(p)
+    add_scoring_option(p)
     p.set_defaults(run=cmd_batch)
     p = sub.add_parser("doctor", help="say what isolation learners' code gets on this machine (exit 1 if not bubblewrap)")
     p.add_argument("--json", action="store_true")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from graders import exercises
 from graders.engine.kind import REPO_ROOT, Exercise
+from graders.engine.scoring import with_scoring
 from graders.report.gradescope import gradescope_results, not_graded_results
 from graders.sandbox.launcher import Limits, Sandbox, SandboxError
 from graders.submission import SUFFIXES, SubmissionError, load
@@ -92,10 +93,13 @@ SANDBOX_REFUSED = ("The autograder cannot isolate your code in this container, s
 
 # ------------------------------------------------------------------------------------------ command
 def register(subparsers, add_sandbox_options) -> None:
+    from graders.options import add_scoring_option
+
     p = subparsers.add_parser("gradescope", help="build a Gradescope autograder zip for one exercise")
     p.add_argument("--exercise", required=True)
     p.add_argument("--out", required=True, metavar="ZIP", help="the zip to write, e.g. autograder.zip")
-    add_sandbox_options(p)  # the limits and isolation are baked into the bundle
+    add_sandbox_options(p)  # the limits, isolation and scoring are baked into the bundle
+    add_scoring_option(p)
     p.add_argument("--allow-unsandboxed", action="store_true",
                    help="grade even where learners' code can be isolated neither by bubblewrap nor as another "
                         "user (their grades could be forged); by default such submissions are not graded")
@@ -105,7 +109,7 @@ def register(subparsers, add_sandbox_options) -> None:
 def cmd_gradescope(args) -> int:
     from graders.options import UsageError, limits_from, pick_exercise
 
-    exercise = pick_exercise(args.exercise)
+    exercise = pick_exercise(args.exercise, scoring=args.scoring)
     limits = limits_from(args)
     isolation = "bwrap" if args.require_sandbox else args.isolation
     out = Path(args.out)
@@ -128,8 +132,9 @@ def cmd_gradescope(args) -> int:
 
 # ------------------------------------------------------------------------------------------- bundle
 def config_for(exercise: Exercise, *, limits: Limits, isolation: str, allow_unsandboxed: bool = False) -> dict:
-    return {"exercise": exercise.name, "version": exercise.version, "time_limit": limits.time,
-            "memory_limit": limits.memory, "isolation": isolation, "allow_unsandboxed": allow_unsandboxed}
+    return {"exercise": exercise.name, "version": exercise.version, "scoring": exercise.scoring,
+            "time_limit": limits.time, "memory_limit": limits.memory, "isolation": isolation,
+            "allow_unsandboxed": allow_unsandboxed}
 
 
 def kit_files(exercise: Exercise) -> list[tuple[str, Path]]:
@@ -285,7 +290,7 @@ def run_autograder(root: Path) -> int:
     exercise = None
     try:
         config = read_config()
-        exercise = exercises.get(config["exercise"])
+        exercise = with_scoring(exercises.get(config["exercise"]), config.get("scoring"))
         results, status = grade_submission(root / "submission", exercise, config, started)
     except Exception:  # a grader problem: full details for the instructor, a plain message for the learner
         traceback.print_exc(file=sys.stdout)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from graders import fairness
 from graders.engine.kind import REPO_ROOT, Exercise, ExerciseError
 
 MAX_PAIRS = 400  # every pair when there are fewer; a deterministic sample otherwise
@@ -160,6 +161,9 @@ def function_steps(exercise) -> list[Step]:
             Step("forms caught and named", lambda: forms_step(exercise)),
             Step("pairs caught and named", lambda: pairs_step(exercise)),
             Step("forms distinguishable", lambda: distinguishable_step(exercise)),
+            Step("evidence per mistake", lambda: fairness.evidence_step(exercise, simulate)),
+            Step("no free points", lambda: fairness.trivial_answers_step(exercise, _grade)),
+            Step("container judged apart", lambda: fairness.container_step(exercise, _grade)),
             Step("public tests", lambda: public_tests_step(exercise)),
             Step("README examples", lambda: readme_step(exercise)),
             release_step(exercise)]

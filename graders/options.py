@@ -7,6 +7,8 @@ import argparse
 import sys
 
 from graders import exercises
+from graders.engine.kind import ExerciseError
+from graders.engine.scoring import SCORINGS, with_scoring
 from graders.sandbox.launcher import Limits, Sandbox, SandboxError
 
 EXIT_USAGE = 2
@@ -36,17 +38,32 @@ def make_sandbox(args) -> Sandbox:
     return sandbox
 
 
-def pick_exercise(name: str | None, source: str | None = None):
+def pick_exercise(name: str | None, source: str | None = None, scoring: str | None = None):
+    """The exercise by name (or by what ``source`` declares), scored as asked (``None``: as declared)."""
     if name:
         try:
-            return exercises.get(name)
+            found = exercises.get(name)
         except exercises.UnknownExercise as exc:
             raise UsageError(str(exc)) from None
-    found = exercises.identify(source or "")
+    else:
+        found = exercises.identify(source or "")
     if found is None:
         known = ", ".join(e.name for e in exercises.all_exercises())
         raise UsageError(f"cannot tell which exercise this file is for; pass --exercise (one of: {known})")
-    return found
+    return scored_as(found, scoring)
+
+
+def scored_as(exercise, scoring: str | None):
+    try:
+        return with_scoring(exercise, scoring)
+    except ExerciseError as exc:
+        raise UsageError(f"--scoring {scoring}: {exc}") from None
+
+
+def add_scoring_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scoring", choices=SCORINGS, default=None,
+                   help="checks: the sum of the check scores; rubric: the maximum minus the rubric deductions of "
+                        "the named mistakes (default: as the exercise declares)")
 
 
 def add_sandbox_options(p: argparse.ArgumentParser) -> None:

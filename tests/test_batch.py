@@ -21,9 +21,9 @@ DEMO = REPO / "examples" / "demo_class"
 # learner -> (score, diagnoses) for the shipped demo class
 DEMO_EXPECTED = {
     "alice": (20, ""), "bob": (20, ""), "mallory": (20, ""),
-    "carol": (6, "transposed_weights"), "dave": (4, "skip_after_final_relu"), "erin": (4, "missing_final_relu"),
-    "frank": (6, "extra_relu_before_skip;transposed_weights"), "heidi": (0, "syntax_error"),
-    "ivan": (2, "wrong_shape"), "judy": (3, "unknown"),
+    "carol": (3, "transposed_weights"), "dave": (4, "skip_after_final_relu"), "erin": (4, "missing_final_relu"),
+    "frank": (3, "extra_relu_before_skip;transposed_weights"), "heidi": (0, "syntax_error"),
+    "ivan": (0, "wrong_shape"), "judy": (0, "unknown"),
 }
 
 

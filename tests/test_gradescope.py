@@ -258,7 +258,12 @@ def test_buggy_notebook_is_graded_and_the_mistake_named(graded):
     assert "Graded file: homework.ipynb" in results["output"]
     assert "[transposed_weights]" in results["output"] and "both weights are applied transposed" in results["output"]
     failed = [t for t in results["tests"] if t["status"] == "failed"]
-    assert failed and all(t["score"] == 0 and t["output"] for t in failed)
+    assert failed and all(t["score"] == 0 for t in failed)
+    # a failing test shows its own failing call, never one the overall output already shows
+    assert any(t["output"] for t in failed)
+    summary = results["output"].split("\nChecks:\n")[0]
+    assert "Smallest input on which this mistake alone changes the result" in summary
+    assert not any(line.strip() in summary for t in failed for line in t["output"].splitlines() if line.strip())
 
 
 def test_looping_submission_times_out_and_the_stub_name_wins(graded):

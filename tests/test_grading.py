@@ -41,5 +41,6 @@ def test_only_worked_examples_right_scores_well_below_half(grade):
     examples = [c for c in report.checks if c.name.startswith("worked_example")]
     assert all(c.passed for c in examples)
     assert report.score <= 0.35 * report.max_score
+    assert report.score == 6  # README (Why the grade is true) states it
     assert "unknown" in report.codes
     assert report.counterexample is not None

@@ -185,7 +185,8 @@ def test_grading_goes_on_after_every_hostile_submission(exercise, hostile_sandbo
 
 def test_every_hostile_file_declares_what_to_expect():
     assert len(HOSTILE) >= 15
-    assert all(expectation(p) in {"correct", "timeout", "memory_limit", "crashed", "raises", "unknown"} for p in HOSTILE)
+    assert all(expectation(p) in {"correct", "timeout", "memory_limit", "crashed", "raises", "exits", "unknown"}
+               for p in HOSTILE)
 
 
 PARTIAL = '''

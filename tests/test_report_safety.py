@@ -163,8 +163,9 @@ def test_learner_type_name_is_escaped_in_html():
     assert "<script" not in html and "</td><script" not in html
     assert html.count("&lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;\\x1b[31m\\u202e") >= 5
     assert "\x1b" not in html and "\u202e" not in html
-    # cells: exactly the table the renderer writes (a header row and one row per check)
-    assert html.count("<td") == 4 * len(report_data()["checks"]) and html.count("</td>") == html.count("<td")
+    # items: exactly the list the renderer writes (one item per check, one article per named mistake)
+    assert html.count("<li") == len(report_data()["checks"]) and html.count("</li>") == html.count("<li")
+    assert html.count("<article") == len(report_data()["diagnosis_details"])
 
 
 # ------------------------------------------------------------------------------------------ safe.py

@@ -150,7 +150,7 @@ def test_digest_identifies_the_answer_key():
     q2 = QUESTIONS["Q2_OUTPUT_SHAPE"]
     changed = [dataclasses.replace(q2, expected=(32, 64, 64, 128)) if q is q2 else q for q in QUIZ.questions]
     changed[1] = dataclasses.replace(changed[1], wrong=changed[1].wrong[:1] + changed[1].wrong[2:])
-    assert dataclasses.replace(QUIZ, questions=tuple(changed)).digest != QUIZ.digest
+    assert dataclasses.replace(QUIZ, questions=tuple(changed), rubric={}).digest != QUIZ.digest
     q1 = QUESTIONS["Q1_WHY_SKIP"]
     hinted = dataclasses.replace(q1, options=(dataclasses.replace(q1.options[0], text="other"), *q1.options[1:]))
     assert dataclasses.replace(QUIZ, questions=(hinted, *QUIZ.questions[1:])).digest != QUIZ.digest
@@ -398,7 +398,7 @@ def test_reporters_render_a_quiz_report(source):
     text, markdown, html = render_text(data), render_text(data, markdown=True), feedback_html(data)
     assert text.startswith(f"{EXERCISE.name}: {report.score}/{report.max_score}\n")
     for code in report.codes:
-        assert f"[{code}]" in text and f"[{code}]" in markdown and f"[{code}]" in html
+        assert f"[{code}]" in text and f"[{code}]" in markdown and f"<h3><code>{code}</code></h3>" in html
     assert "Smallest failing input" not in text + html and "printed to" not in text
     assert data["counterexample"] is None and data["cases_digest"] == QUIZ.digest
 

@@ -11,7 +11,6 @@ These tests do not contain a solution; the grader compares your function with a 
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -21,93 +20,36 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-HERE = Path(__file__).resolve().parent
-LEARNER_FILE = HERE / "gradient_flow.py"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # exercises/, home of the shared helper selfcheck.py
+from selfcheck import as_vector, call_learner, expect_unmodified, fail, learner_function, report_mismatch  # noqa: E402
+
 FUNCTION = "layer_gradient_norms"
-NOT_IMPLEMENTED = (
-    "layer_gradient_norms is not implemented yet: edit exercises/gradient_flow/gradient_flow.py "
-    "(see the README in that folder), then run the tests again."
-)
-
-# ------------------------------------------------------------------------------------------ loading
-_LOADED: dict = {}
-
-
-def _fail(message: str) -> None:
-    """Fail the test with a plain message (no traceback into the test machinery)."""
-    pytest.fail(message, pytrace=False)
+PARAMETERS = ("x", "weights", "residual")
+PROBE = (np.array([3.0, 4.0]), np.zeros((2, 2, 2)), True)  # one call: does the stub still raise NotImplementedError?
 
 
 def learner():
-    """The learner's layer_gradient_norms, loaded by path from this folder; fails the test cleanly if the file
-    is missing, does not import, lacks the function, or still raises NotImplementedError."""
-    if "function" not in _LOADED:
-        if not LEARNER_FILE.exists():
-            _fail(f"{LEARNER_FILE.name} was not found next to {Path(__file__).name}.")
-        problem = None
-        try:
-            spec = importlib.util.spec_from_file_location("_gradient_flow_under_test", LEARNER_FILE)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module
-            spec.loader.exec_module(module)
-        except Exception as error:  # noqa: BLE001 - report any import problem as a test failure
-            problem = f"{type(error).__name__}: {error}"
-        if problem is not None:
-            _fail(f"{LEARNER_FILE.name} could not be imported: {problem}")
-        function = getattr(module, FUNCTION, None)
-        if not callable(function):
-            _fail(f"{LEARNER_FILE.name} does not define a function {FUNCTION}(x, weights, residual).")
-        _LOADED["function"] = function
-        # one probe call: a stub that still raises NotImplementedError fails every test the same way
-        try:
-            function(np.array([3.0, 4.0]), np.zeros((2, 2, 2)), True)
-            _LOADED["implemented"] = True
-        except NotImplementedError:
-            _LOADED["implemented"] = False
-        except Exception:  # noqa: BLE001 - the tests themselves report other errors with a hint
-            _LOADED["implemented"] = True
-    if not _LOADED["implemented"]:
-        _fail(NOT_IMPLEMENTED)
-    return _LOADED["function"]
+    """The learner's layer_gradient_norms, loaded from gradient_flow.py in this folder. The test fails cleanly if
+    the file is missing, does not import or lacks the function; while it still raises NotImplementedError, the
+    first test fails saying so and the others are skipped."""
+    return learner_function(__file__, FUNCTION, probe=PROBE, signature="x, weights, residual")
 
 
 def call(x, weights, residual):
-    """Call the learner's function on copies of the inputs; turn an exception into a failure with a hint."""
-    function = learner()
-    try:
-        return function(x.copy(), weights.copy(), residual)
-    except NotImplementedError:
-        problem = None
-    except Exception as error:  # noqa: BLE001 - any exception is a failure of the learner's code
-        problem = f"{type(error).__name__}: {error}"
-    # fail outside the except block, so the report is not cluttered with the chained exception
-    if problem is None:
-        _fail(NOT_IMPLEMENTED)
-    _fail(f"layer_gradient_norms raised {problem}\n  for x of shape {x.shape}, weights of shape {weights.shape}, "
-          f"residual={residual}.\n  Hint: weights[l - 1] is the (n, n) matrix W_l; loop over the L layers forward, "
-          "keep what the backward pass needs, then loop backward.")
+    """Call the learner's function on copies of the inputs; an exception fails the test with a hint."""
+    return call_learner(learner(), PARAMETERS, (x, weights, residual),
+                        "weights[l - 1] is the (n, n) matrix W_l; loop over the L layers forward, keep what the "
+                        "backward pass needs, then loop backward.")
 
 
 def values(result, depth: int) -> np.ndarray:
     """The returned values as a float vector of length L (shape and type have their own test)."""
-    got, problem = None, None
-    try:
-        got = np.asarray(result, dtype=float)
-    except (TypeError, ValueError) as error:
-        problem = str(error)
-    if got is None:
-        _fail(f"layer_gradient_norms returned {type(result).__name__}, which is not a vector of numbers ({problem}).")
-    if got.size != depth:
-        _fail(f"layer_gradient_norms returned {got.size} values (shape {got.shape}), expected one per layer: "
-              f"L = {depth} values (shape ({depth},)).\n  Hint: entry l - 1 is ||dLoss/dh_(l-1)|| for l = 1..L: "
-              "the input x counts, the output h_L does not.")
-    return got.reshape(depth)
+    return as_vector(result, depth, FUNCTION, f"one per layer: L = {depth} values (shape ({depth},))",
+                     "entry l - 1 is ||dLoss/dh_(l-1)|| for l = 1..L: the input x counts, the output h_L does not.")
 
 
 def report(what: str, x, weights, residual, want, got, hint: str) -> None:
-    with np.printoptions(precision=7, suppress=False):
-        _fail(f"{what}\n  x = {x!r}\n  weights = {weights!r}\n  residual = {residual}\n"
-              f"  expected {want!r}\n  got      {got!r}\n  Hint: {hint}")
+    report_mismatch(what, PARAMETERS, (x, weights, residual), want, got, hint, precision=7, suppress=False)
 
 
 def close(got, want, rtol=1e-5, atol=1e-12) -> bool:
@@ -207,12 +149,12 @@ def test_returns_a_float_array_of_shape_L(depth, n, residual):
     result = call(x, weights, residual)
     where = f"for x of shape ({n},), weights of shape ({depth}, {n}, {n}), residual={residual}"
     if not isinstance(result, np.ndarray):
-        _fail(f"layer_gradient_norms returned a {type(result).__name__} {where}, expected a numpy array "
-              "(np.ndarray).\n  Hint: collect the norms in an array (np.zeros(L), or np.array(list_of_norms)).")
+        fail(f"layer_gradient_norms returned a {type(result).__name__} {where}, expected a numpy array "
+             "(np.ndarray).\n  Hint: collect the norms in an array (np.zeros(L), or np.array(list_of_norms)).")
     if result.shape != (depth,):
-        _fail(f"layer_gradient_norms returned shape {result.shape} {where}, expected ({depth},): one norm per layer.")
+        fail(f"layer_gradient_norms returned shape {result.shape} {where}, expected ({depth},): one norm per layer.")
     if not np.issubdtype(result.dtype, np.floating):
-        _fail(f"layer_gradient_norms returned dtype {result.dtype} {where}, expected a float dtype.")
+        fail(f"layer_gradient_norms returned dtype {result.dtype} {where}, expected a float dtype.")
 
 
 # ---------------------------------------------------------------------------- inputs unmodified
@@ -223,18 +165,9 @@ def test_inputs_are_not_modified():
     @given(stacks())
     @example((np.array([1.0, 2.0]), W_TRACE, True))
     def check(case):
-        x, weights, residual = case
-        x_in, w_in = x.copy(), weights.copy()
-        try:
-            learner()(x_in, w_in, residual)
-        except Exception:  # noqa: BLE001 - errors are reported by the other tests
-            return
-        for name, before, after in (("x", x, x_in), ("weights", weights, w_in)):
-            if not np.array_equal(before, after):
-                with np.printoptions(precision=6, suppress=True):
-                    _fail(f"layer_gradient_norms modified its input {name}: before {before!r}, after {after!r}.\n"
-                          "  Hint: in-place operations such as `h += ...` or `weights[l] = ...` change the caller's "
-                          "array when h is x itself. Build new arrays instead (`h = h + a`).")
+        expect_unmodified(learner(), PARAMETERS, case,
+                          "in-place operations such as `h += ...` or `weights[l] = ...` change the caller's array "
+                          "when h is x itself. Build new arrays instead (`h = h + a`).")
 
     check()
 
@@ -337,10 +270,10 @@ def test_experiment_plain_gradients_vanish_residual_ones_do_not():
                       for flag, row in ratios.items())
     plain, residual = ratios[False], ratios[True]
     if not (all(b < a for a, b in zip(plain, plain[1:])) and plain[-1] < 1e-6):
-        _fail(f"In the plain stack the first/last ratio should shrink at every depth and be below 1e-6 at L = 32.\n"
-              f"  Your ratios norms[0] / norms[-1]: {shown}\n  Hint: entry 0 is the gradient at the input x (the "
-              "bottom of the stack, where the gradient arrives last); check the order and the backward pass.")
+        fail(f"In the plain stack the first/last ratio should shrink at every depth and be below 1e-6 at L = 32.\n"
+             f"  Your ratios norms[0] / norms[-1]: {shown}\n  Hint: entry 0 is the gradient at the input x (the "
+             "bottom of the stack, where the gradient arrives last); check the order and the backward pass.")
     if not all(0.1 <= r <= 10 for r in residual):
-        _fail(f"In the residual stack every first/last ratio should lie between 0.1 and 10.\n"
-              f"  Your ratios norms[0] / norms[-1]: {shown}\n  Hint: the identity path `+ g_l` carries the gradient "
-              "through every layer; the tanh derivative is 1 - a_l**2 with the branch's a_l, not the layer's h_l.")
+        fail(f"In the residual stack every first/last ratio should lie between 0.1 and 10.\n"
+             f"  Your ratios norms[0] / norms[-1]: {shown}\n  Hint: the identity path `+ g_l` carries the gradient "
+             "through every layer; the tanh derivative is 1 - a_l**2 with the branch's a_l, not the layer's h_l.")

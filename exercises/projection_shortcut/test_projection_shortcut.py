@@ -17,7 +17,6 @@ function with a hidden reference.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -28,59 +27,30 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-HERE = Path(__file__).resolve().parent
-LEARNER_FILE = HERE / "projection_shortcut.py"
-FUNCTION = "projection_block"
-NOT_IMPLEMENTED = (
-    "projection_block is not implemented yet: edit exercises/projection_shortcut/projection_shortcut.py "
-    "(see the README in that folder), then run the tests again."
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # exercises/, home of the shared helper selfcheck.py
+from selfcheck import (  # noqa: E402
+    as_vector,
+    call_learner,
+    expect_unmodified,
+    fail,
+    first_matching_hint,
+    learner_function,
+    not_implemented_text,
+    report_mismatch,
+    shapes_text,
+    within,
 )
 
-# ------------------------------------------------------------------------------------------ loading
-_LOADED: dict = {}
-
-
-def _fail(message: str) -> None:
-    """Fail the test with a plain message (no traceback into the test machinery)."""
-    pytest.fail(message, pytrace=False)
+FUNCTION = "projection_block"
+PARAMETERS = ("x", "w1", "w2", "ws")
+PROBE = (np.array([1.0, 2.0]), np.eye(2), np.eye(2) * 0.5, None)  # one call: does the stub still raise?
 
 
 def learner():
-    """The learner's projection_block, loaded by path from this folder; fails the test cleanly if the file
-    is missing, does not import, has no projection_block, or still raises NotImplementedError."""
-    if "function" not in _LOADED:
-        if not LEARNER_FILE.exists():
-            _fail(f"{LEARNER_FILE.name} was not found next to {Path(__file__).name}.")
-        problem = None
-        try:
-            spec = importlib.util.spec_from_file_location("_projection_shortcut_under_test", LEARNER_FILE)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module
-            spec.loader.exec_module(module)
-        except Exception as error:  # noqa: BLE001 - report any import problem as a test failure
-            problem = f"{type(error).__name__}: {error}"
-        if problem is not None:
-            _fail(f"{LEARNER_FILE.name} could not be imported: {problem}")
-        function = getattr(module, FUNCTION, None)
-        if not callable(function):
-            _fail(f"{LEARNER_FILE.name} does not define a function {FUNCTION}(x, w1, w2, ws=None).")
-        _LOADED["function"] = function
-        # one probe call: a stub that still raises NotImplementedError fails every test the same way
-        try:
-            function(np.array([1.0, 2.0]), np.eye(2), np.eye(2) * 0.5, None)
-            _LOADED["implemented"] = True
-        except NotImplementedError:
-            _LOADED["implemented"] = False
-        except Exception:  # noqa: BLE001 - the tests themselves report other errors with a hint
-            _LOADED["implemented"] = True
-    if not _LOADED["implemented"]:
-        _fail(NOT_IMPLEMENTED)
-    return _LOADED["function"]
-
-
-def shapes_text(x, w1, w2, ws) -> str:
-    ws_text = "ws=None" if ws is None else f"ws of shape {ws.shape}"
-    return f"x of shape {x.shape}, w1 of shape {w1.shape}, w2 of shape {w2.shape}, {ws_text}"
+    """The learner's projection_block, loaded from projection_shortcut.py in this folder. The test fails cleanly
+    if the file is missing, does not import or has no projection_block; while it still raises
+    NotImplementedError, the first test fails saying so and the others are skipped."""
+    return learner_function(__file__, FUNCTION, probe=PROBE, signature="x, w1, w2, ws=None")
 
 
 def raise_hint(x, w1, w2, ws) -> str:
@@ -94,34 +64,13 @@ def raise_hint(x, w1, w2, ws) -> str:
 
 
 def call(x, w1, w2, ws):
-    """Call the learner's function on copies of the inputs; turn an exception into a failure with a hint."""
-    function = learner()
-    try:
-        return function(x.copy(), w1.copy(), w2.copy(), None if ws is None else ws.copy())
-    except NotImplementedError:
-        problem = None
-    except Exception as error:  # noqa: BLE001 - any exception is a failure of the learner's code
-        problem = f"{type(error).__name__}: {error}"
-    # fail outside the except block, so the report is not cluttered with the chained exception
-    if problem is None:
-        _fail(NOT_IMPLEMENTED)
-    _fail(f"projection_block raised {problem}\n  for {shapes_text(x, w1, w2, ws)}.\n"
-          f"  Hint: {raise_hint(x, w1, w2, ws)}")
+    """Call the learner's function on copies of the inputs; an exception fails the test with a hint."""
+    return call_learner(learner(), PARAMETERS, (x, w1, w2, ws), raise_hint(x, w1, w2, ws))
 
 
 def values(y, m: int) -> np.ndarray:
     """The returned values as a float vector of length m (shape and type have their own test)."""
-    got, problem = None, None
-    try:
-        got = np.asarray(y, dtype=float)
-    except (TypeError, ValueError) as error:
-        problem = str(error)
-    if got is None:
-        _fail(f"projection_block returned {type(y).__name__}, which is not a vector of numbers ({problem}).")
-    if got.size != m:
-        _fail(f"projection_block returned {got.size} values (shape {got.shape}), expected m = {m} values "
-              f"(shape ({m},)), the number of rows of w2.")
-    return got.reshape(m)
+    return as_vector(y, m, FUNCTION, f"m = {m} values (shape ({m},)), the number of rows of w2")
 
 
 def relu(v):
@@ -139,22 +88,8 @@ def tolerance(x, w1, w2, ws):
     return 1e-5 * scale + 1e-9
 
 
-def close(got, want, tol) -> bool:
-    return want is not None and np.shape(got) == np.shape(want) and bool(np.all(np.abs(got - want) <= tol))
-
-
-def first_matching_hint(got, tol, candidates, default: str) -> str:
-    """The hint of the first candidate (a value a typical mistake would produce) that got matches."""
-    for value, hint in candidates:
-        if value is not None and close(got, value, tol):
-            return hint
-    return default
-
-
 def report(what: str, x, w1, w2, ws, want, got, hint: str) -> None:
-    with np.printoptions(precision=6, suppress=True):
-        _fail(f"{what}\n  x  = {x!r}\n  w1 = {w1!r}\n  w2 = {w2!r}\n  ws = {ws!r}\n"
-              f"  expected {want!r}\n  got      {got!r}\n  Hint: {hint}")
+    report_mismatch(what, PARAMETERS, (x, w1, w2, ws), want, got, hint)
 
 
 def projection_candidates(x, ws, tol_of_branch):
@@ -216,7 +151,7 @@ WORKED_EXAMPLES = [
 def test_worked_example(x, w1, w2, ws, want):
     got = values(call(x, w1, w2, ws), len(want))
     tol = tolerance(x, w1, w2, ws)
-    if not close(got, want, tol):
+    if not within(got, want, tol):
         branch = w2 @ relu(w1 @ x)
         hint = first_matching_hint(got, tol, [
             *projection_candidates(x, ws, branch),
@@ -239,18 +174,18 @@ def expect_value_error(x, w1, w2, what: str) -> None:
     try:
         got = function(x.copy(), w1.copy(), w2.copy(), None)
     except NotImplementedError:
-        _fail(NOT_IMPLEMENTED)
+        fail(not_implemented_text(function))
     except ValueError as error:
         message = str(error)
         numbers = set(re.findall(r"\d+", message))
         if str(m) not in numbers or str(n) not in numbers or "projection" not in message.lower():
-            _fail(f"{what}\n  for {shapes_text(x, w1, w2, None)}\n  the ValueError's message is {message!r}.\n"
-                  f"  Hint: {MESSAGE_HINT.format(m=m, n=n)}")
+            fail(f"{what}\n  for {shapes_text(PARAMETERS, (x, w1, w2, None))}\n"
+                 f"  the ValueError's message is {message!r}.\n  Hint: {MESSAGE_HINT.format(m=m, n=n)}")
         return
     except Exception as error:  # noqa: BLE001 - the wrong kind of exception
-        _fail(f"{what}\n  for {shapes_text(x, w1, w2, None)}\n  projection_block raised "
-              f"{type(error).__name__}: {error}, not a ValueError.\n  Hint: raise a ValueError yourself "
-              "when ws is None and w2.shape[0] != x.shape[0], before computing anything else.")
+        fail(f"{what}\n  for {shapes_text(PARAMETERS, (x, w1, w2, None))}\n  projection_block raised "
+             f"{type(error).__name__}: {error}, not a ValueError.\n  Hint: raise a ValueError yourself "
+             "when ws is None and w2.shape[0] != x.shape[0], before computing anything else.")
     else:
         if m < n:
             hint = "it returned a result anyway: do not cut x down to m values (x[:m]); raise ValueError."
@@ -261,8 +196,8 @@ def expect_value_error(x, w1, w2, what: str) -> None:
         else:
             hint = "it returned a result anyway: do not pad x with zeros to m values; raise ValueError."
         with np.printoptions(precision=6, suppress=True):
-            _fail(f"{what}\n  for {shapes_text(x, w1, w2, None)}\n  projection_block returned {got!r}.\n"
-                  f"  Hint: {hint}")
+            fail(f"{what}\n  for {shapes_text(PARAMETERS, (x, w1, w2, None))}\n  projection_block returned {got!r}.\n"
+                 f"  Hint: {hint}")
 
 
 def test_worked_example_3_raises():
@@ -296,7 +231,7 @@ HAND_TRACED = [
 def test_hand_traced_projection(x, w1, w2, ws, want):
     got = values(call(x, w1, w2, ws), len(want))
     tol = tolerance(x, w1, w2, ws)
-    if not close(got, want, tol):
+    if not within(got, want, tol):
         branch = w2 @ relu(w1 @ x)
         hint = first_matching_hint(got, tol, [
             *projection_candidates(x, ws, branch),
@@ -318,17 +253,17 @@ def test_returns_a_float_array_of_shape_m(n, h, m, projection):
     x, w1, w2 = rng.normal(size=n), rng.normal(size=(h, n)), rng.normal(size=(m, h))
     ws = rng.normal(size=(m, n)) if projection else None
     y = call(x, w1, w2, ws)
-    where = f"for {shapes_text(x, w1, w2, ws)}"
+    where = f"for {shapes_text(PARAMETERS, (x, w1, w2, ws))}"
     if not isinstance(y, np.ndarray):
-        _fail(f"projection_block returned a {type(y).__name__} {where}, expected a numpy array (np.ndarray).\n"
-              "  Hint: build the result with numpy operations (np.maximum, @) and return that array.")
+        fail(f"projection_block returned a {type(y).__name__} {where}, expected a numpy array (np.ndarray).\n"
+             "  Hint: build the result with numpy operations (np.maximum, @) and return that array.")
     if y.shape != (m,):
         hint = "the result has m values, one per row of w2."
         if y.shape == (m, 1):
             hint = "the result is a column vector (m, 1): keep x one-dimensional, or flatten the result."
-        _fail(f"projection_block returned shape {y.shape} {where}, expected ({m},).\n  Hint: {hint}")
+        fail(f"projection_block returned shape {y.shape} {where}, expected ({m},).\n  Hint: {hint}")
     if not np.issubdtype(y.dtype, np.floating):
-        _fail(f"projection_block returned dtype {y.dtype} {where}, expected a float dtype.")
+        fail(f"projection_block returned dtype {y.dtype} {where}, expected a float dtype.")
 
 
 # ---------------------------------------------------------------------------- inputs unmodified
@@ -340,17 +275,9 @@ def test_inputs_are_not_modified():
     @example(HAND_TRACED[1].values[:4])
     @example((X2, W1, W2, WS))
     def check(inputs):
-        copies = tuple(None if a is None else a.copy() for a in inputs)
-        try:
-            learner()(*copies)
-        except Exception:  # noqa: BLE001 - errors are reported by the other tests
-            return
-        for name, before, after in zip(("x", "w1", "w2", "ws"), inputs, copies):
-            if before is not None and not np.array_equal(before, after):
-                with np.printoptions(precision=6, suppress=True):
-                    _fail(f"projection_block modified its input {name}: before {before!r}, after {after!r}.\n"
-                          "  Hint: in-place operations such as `x += ...` or `np.maximum(x, 0, out=x)` change "
-                          "the caller's array. Build new arrays instead, e.g. `a = np.maximum(0, w1 @ x)`.")
+        expect_unmodified(learner(), PARAMETERS, inputs,
+                          "in-place operations such as `x += ...` or `np.maximum(x, 0, out=x)` change the caller's "
+                          "array. Build new arrays instead, e.g. `a = np.maximum(0, w1 @ x)`.")
 
     check()
 
@@ -413,7 +340,7 @@ def test_identity_projection_equals_identity_shortcut():
         plain = values(call(x, w1, w2, None), len(x))
         projected = values(call(x, w1, w2, eye), len(x))
         tol = tolerance(x, w1, w2, eye)
-        if not close(projected, plain, 2 * tol):
+        if not within(projected, plain, 2 * tol):
             hint = "the shortcut with ws = I must be I @ x = x, exactly what ws=None uses."
             if np.all(x >= 0):
                 hint += " Do you add both x and ws @ x?"
@@ -452,7 +379,7 @@ def test_zero_second_layer_gives_relu_of_shortcut():
         got = values(call(x, w1, w2, ws), w2.shape[0])
         tol = tolerance(x, w1, w2, ws)
         want = relu(x if ws is None else ws @ x)
-        if not close(got, want, tol):
+        if not within(got, want, tol):
             report("With w2 = 0 the block is ReLU(shortcut), whatever w1 is.", x, w1, w2, ws, want, got,
                    zero_branch_hint(got, x, ws, tol))
 
@@ -478,7 +405,7 @@ def test_inactive_hidden_layer_gives_relu_of_shortcut():
         got = values(call(x, w1, w2, ws), w2.shape[0])
         tol = tolerance(x, w1, w2, ws)
         s = x if ws is None else ws @ x
-        if not close(got, relu(s), tol):
+        if not within(got, relu(s), tol):
             hint = first_matching_hint(got, tol, [
                 (relu(w2 @ (w1 @ x) + s), "the first ReLU seems to be missing: ReLU(w1 @ x) is 0 here."),
             ], "here ReLU(w1 @ x) = 0, so y = ReLU(s). Check the shortcut (x, or ws @ x when ws is given) and that "
@@ -506,7 +433,7 @@ def test_active_hidden_layer():
         branch = w2 @ (w1 @ x)  # ReLU(w1 @ x) == w1 @ x here
         s = x if ws is None else ws @ x
         want = relu(branch + s)
-        if not close(got, want, tol):
+        if not within(got, want, tol):
             hint = first_matching_hint(got, tol, [
                 *projection_candidates(x, ws, branch),
                 (relu(relu(branch) + s), "ReLU is applied to the branch before adding the shortcut: add first, "
@@ -532,7 +459,7 @@ def test_positive_homogeneity():
         got = values(call(x, w1, w2, ws), w2.shape[0])
         scaled = values(call(c * x, w1, w2, ws), w2.shape[0])
         tol = tolerance(c * x, w1, w2, ws) + c * tolerance(x, w1, w2, ws)
-        if not close(scaled, c * got, tol):
+        if not within(scaled, c * got, tol):
             report(f"Scaling x by c = {c} must scale the output by c (ReLU(c v) = c ReLU(v) for c > 0); here "
                    "projection_block(c * x, w1, w2, ws) != c * projection_block(x, w1, w2, ws).",
                    x, w1, w2, ws, c * got, scaled,

@@ -16,7 +16,6 @@ reference.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -26,55 +25,20 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-HERE = Path(__file__).resolve().parent
-LEARNER_FILE = HERE / "residual_backward.py"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # exercises/, home of the shared helper selfcheck.py
+from selfcheck import call_learner, expect_unmodified, fail, learner_function, show_inputs  # noqa: E402
+
 FUNCTION = "residual_block_backward"
+PARAMETERS = ("x", "w1", "w2", "grad_y")
 NAMES = ("grad_x", "grad_w1", "grad_w2")
-NOT_IMPLEMENTED = (
-    "residual_block_backward is not implemented yet: edit exercises/residual_backward/residual_backward.py "
-    "(see the README in that folder), then run the tests again."
-)
-
-# ------------------------------------------------------------------------------------------ loading
-_LOADED: dict = {}
-
-
-def _fail(message: str) -> None:
-    """Fail the test with a plain message (no traceback into the test machinery)."""
-    pytest.fail(message, pytrace=False)
+PROBE = (np.array([1.0, 2.0]), np.eye(2), np.eye(2) * 0.5, np.array([1.0, 1.0]))  # does the stub still raise?
 
 
 def learner():
-    """The learner's function, loaded by path from this folder; fails the test cleanly if the file is
-    missing, does not import, lacks the function, or still raises NotImplementedError."""
-    if "function" not in _LOADED:
-        if not LEARNER_FILE.exists():
-            _fail(f"{LEARNER_FILE.name} was not found next to {Path(__file__).name}.")
-        problem = None
-        try:
-            spec = importlib.util.spec_from_file_location("_residual_backward_under_test", LEARNER_FILE)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module
-            spec.loader.exec_module(module)
-        except Exception as error:  # noqa: BLE001 - report any import problem as a test failure
-            problem = f"{type(error).__name__}: {error}"
-        if problem is not None:
-            _fail(f"{LEARNER_FILE.name} could not be imported: {problem}")
-        function = getattr(module, FUNCTION, None)
-        if not callable(function):
-            _fail(f"{LEARNER_FILE.name} does not define a function {FUNCTION}(x, w1, w2, grad_y).")
-        _LOADED["function"] = function
-        # one probe call: a stub that still raises NotImplementedError fails every test the same way
-        try:
-            function(np.array([1.0, 2.0]), np.eye(2), np.eye(2) * 0.5, np.array([1.0, 1.0]))
-            _LOADED["implemented"] = True
-        except NotImplementedError:
-            _LOADED["implemented"] = False
-        except Exception:  # noqa: BLE001 - the tests themselves report other errors with a hint
-            _LOADED["implemented"] = True
-    if not _LOADED["implemented"]:
-        _fail(NOT_IMPLEMENTED)
-    return _LOADED["function"]
+    """The learner's function, loaded from residual_backward.py in this folder. The test fails cleanly if the
+    file is missing, does not import or lacks the function; while it still raises NotImplementedError, the
+    first test fails saying so and the others are skipped."""
+    return learner_function(__file__, FUNCTION, probe=PROBE, signature="x, w1, w2, grad_y")
 
 
 SHAPE_HINT = (
@@ -85,20 +49,9 @@ SHAPE_HINT = (
 
 
 def call(x, w1, w2, grad_y):
-    """Call the learner's function on copies of the inputs; turn an exception into a failure with a hint."""
-    function = learner()
-    try:
-        return function(x.copy(), w1.copy(), w2.copy(), grad_y.copy())
-    except NotImplementedError:
-        problem = None
-    except Exception as error:  # noqa: BLE001 - any exception is a failure of the learner's code
-        problem = f"{type(error).__name__}: {error}"
-    # fail outside the except block, so the report is not cluttered with the chained exception
-    if problem is None:
-        _fail(NOT_IMPLEMENTED)
+    """Call the learner's function on copies of the inputs; an exception fails the test with a hint."""
     hint = SHAPE_HINT if w1.shape[0] != w1.shape[1] else "Follow the steps of the README's backward pass by hand."
-    _fail(f"{FUNCTION} raised {problem}\n  for x of shape {x.shape}, w1 of shape {w1.shape}, "
-          f"w2 of shape {w2.shape}, grad_y of shape {grad_y.shape}.\n  Hint: {hint}")
+    return call_learner(learner(), PARAMETERS, (x, w1, w2, grad_y), hint)
 
 
 def outer_hint(name: str, got_shape, want_shape) -> str:
@@ -114,8 +67,8 @@ def gradients(result, x, w1):
     test; here a wrong shape fails with a hint)."""
     n, h = len(x), w1.shape[0]
     if not isinstance(result, (tuple, list)) or len(result) != 3:
-        _fail(f"{FUNCTION} returned {type(result).__name__}, expected a tuple (grad_x, grad_w1, grad_w2) of three "
-              "numpy arrays.")
+        fail(f"{FUNCTION} returned {type(result).__name__}, expected a tuple (grad_x, grad_w1, grad_w2) of three "
+             "numpy arrays.")
     out = []
     for name, value, shape in zip(NAMES, result, ((n,), (h, n), (n, h))):
         arr, problem = None, ""
@@ -124,10 +77,10 @@ def gradients(result, x, w1):
         except (TypeError, ValueError) as error:
             problem = str(error)
         if arr is None:
-            _fail(f"{name} is a {type(value).__name__}, not an array of numbers ({problem}).")
+            fail(f"{name} is a {type(value).__name__}, not an array of numbers ({problem}).")
         if arr.shape != shape:
-            _fail(f"{name} has shape {arr.shape}, expected {shape} (n = {n}, h = {h}).\n"
-                  f"  Hint: {outer_hint(name, arr.shape, shape)}")
+            fail(f"{name} has shape {arr.shape}, expected {shape} (n = {n}, h = {h}).\n"
+                 f"  Hint: {outer_hint(name, arr.shape, shape)}")
         out.append(arr)
     return out
 
@@ -205,8 +158,8 @@ def report(what: str, x, w1, w2, grad_y, want, got, hint: str) -> None:
         shown_want = "\n".join(f"    {n} = {w if isinstance(w, str) else repr(np.asarray(w))}"
                                for n, w in zip(NAMES, want))
         shown_got = "\n".join(f"    {n} = {np.asarray(g)!r}" for n, g in zip(NAMES, got))
-        _fail(f"{what}\n  x = {x!r}\n  w1 = {w1!r}\n  w2 = {w2!r}\n  grad_y = {grad_y!r}\n"
-              f"  expected:\n{shown_want}\n  got:\n{shown_got}\n  Hint: {hint}")
+        fail(f"{what}\n{show_inputs(PARAMETERS, (x, w1, w2, grad_y))}\n"
+             f"  expected:\n{shown_want}\n  got:\n{shown_got}\n  Hint: {hint}")
 
 
 # --------------------------------------------------------------------------------- generated inputs
@@ -287,18 +240,18 @@ def test_returns_three_float_arrays_of_the_right_shapes(n, h):
     result = call(x, w1, w2, grad_y)
     where = f"for x of shape ({n},), w1 of shape ({h}, {n}), w2 of shape ({n}, {h})"
     if not isinstance(result, tuple) or len(result) != 3:
-        _fail(f"{FUNCTION} returned {type(result).__name__} {where}, expected a tuple (grad_x, grad_w1, grad_w2).\n"
-              "  Hint: end with `return grad_x, grad_w1, grad_w2`.")
+        fail(f"{FUNCTION} returned {type(result).__name__} {where}, expected a tuple (grad_x, grad_w1, grad_w2).\n"
+             "  Hint: end with `return grad_x, grad_w1, grad_w2`.")
     for name, value, shape in zip(NAMES, result, ((n,), (h, n), (n, h))):
         if not isinstance(value, np.ndarray):
-            _fail(f"{name} is a {type(value).__name__} {where}, expected a numpy array (np.ndarray).\n"
-                  "  Hint: build it with numpy operations (np.outer, @, *) and return that array.")
+            fail(f"{name} is a {type(value).__name__} {where}, expected a numpy array (np.ndarray).\n"
+                 "  Hint: build it with numpy operations (np.outer, @, *) and return that array.")
         if value.shape != shape:
-            _fail(f"{name} has shape {value.shape} {where}, expected {shape}.\n"
-                  f"  Hint: {outer_hint(name, value.shape, shape)}")
+            fail(f"{name} has shape {value.shape} {where}, expected {shape}.\n"
+                 f"  Hint: {outer_hint(name, value.shape, shape)}")
         if not np.issubdtype(value.dtype, np.floating):
-            _fail(f"{name} has dtype {value.dtype} {where}, expected a float dtype.\n"
-                  "  Hint: a boolean mask such as (z > 0) must multiply a float array, not be returned as is.")
+            fail(f"{name} has dtype {value.dtype} {where}, expected a float dtype.\n"
+                 "  Hint: a boolean mask such as (z > 0) must multiply a float array, not be returned as is.")
 
 
 # ---------------------------------------------------------------------------- inputs unmodified
@@ -310,17 +263,9 @@ def test_inputs_are_not_modified():
     @example((A, B1, B2, G))
     @example(MIXED)
     def check(inputs):
-        copies = [v.copy() for v in inputs]
-        try:
-            learner()(*copies)
-        except Exception:  # noqa: BLE001 - errors are reported by the other tests
-            return
-        for name, before, after in zip(("x", "w1", "w2", "grad_y"), inputs, copies):
-            if not np.array_equal(before, after):
-                with np.printoptions(precision=6, suppress=True):
-                    _fail(f"{FUNCTION} modified its input {name}: before {before!r}, after {after!r}.\n"
-                          "  Hint: in-place operations such as `g *= mask`, `g[z <= 0] = 0` or `x += ...` change "
-                          "the caller's array. Build new arrays instead, e.g. `g = grad_y * mask`.")
+        expect_unmodified(learner(), PARAMETERS, inputs,
+                          "in-place operations such as `g *= mask`, `g[z <= 0] = 0` or `x += ...` change the caller's "
+                          "array. Build new arrays instead, e.g. `g = grad_y * mask`.")
 
     check()
 

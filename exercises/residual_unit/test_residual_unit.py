@@ -14,7 +14,6 @@ These tests do not contain a solution; the grader compares your function with a 
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -24,54 +23,28 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-HERE = Path(__file__).resolve().parent
-LEARNER_FILE = HERE / "residual_unit.py"
-FUNCTION = "residual_block"
-NOT_IMPLEMENTED = (
-    "residual_block is not implemented yet: edit exercises/residual_unit/residual_unit.py "
-    "(see the README in that folder), then run the tests again."
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # exercises/, home of the shared helper selfcheck.py
+from selfcheck import (  # noqa: E402
+    as_vector,
+    call_learner,
+    expect_unmodified,
+    fail,
+    first_matching_hint,
+    learner_function,
+    report_mismatch,
+    within,
 )
 
-# ------------------------------------------------------------------------------------------ loading
-_LOADED: dict = {}
-
-
-def _fail(message: str) -> None:
-    """Fail the test with a plain message (no traceback into the test machinery)."""
-    pytest.fail(message, pytrace=False)
+FUNCTION = "residual_block"
+PARAMETERS = ("x", "w1", "w2")
+PROBE = (np.array([1.0, 2.0]), np.eye(2), np.eye(2) * 0.5)  # one call: does the stub still raise NotImplementedError?
 
 
 def learner():
-    """The learner's residual_block, loaded by path from this folder; fails the test cleanly if the
-    file is missing, does not import, has no residual_block, or still raises NotImplementedError."""
-    if "function" not in _LOADED:
-        if not LEARNER_FILE.exists():
-            _fail(f"{LEARNER_FILE.name} was not found next to {Path(__file__).name}.")
-        problem = None
-        try:
-            spec = importlib.util.spec_from_file_location("_residual_unit_under_test", LEARNER_FILE)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module
-            spec.loader.exec_module(module)
-        except Exception as error:  # noqa: BLE001 - report any import problem as a test failure
-            problem = f"{type(error).__name__}: {error}"
-        if problem is not None:
-            _fail(f"{LEARNER_FILE.name} could not be imported: {problem}")
-        function = getattr(module, FUNCTION, None)
-        if not callable(function):
-            _fail(f"{LEARNER_FILE.name} does not define a function {FUNCTION}(x, w1, w2).")
-        _LOADED["function"] = function
-        # one probe call: a stub that still raises NotImplementedError fails every test the same way
-        try:
-            function(np.array([1.0, 2.0]), np.eye(2), np.eye(2) * 0.5)
-            _LOADED["implemented"] = True
-        except NotImplementedError:
-            _LOADED["implemented"] = False
-        except Exception:  # noqa: BLE001 - the tests themselves report other errors with a hint
-            _LOADED["implemented"] = True
-    if not _LOADED["implemented"]:
-        _fail(NOT_IMPLEMENTED)
-    return _LOADED["function"]
+    """The learner's residual_block, loaded from residual_unit.py in this folder. The test fails cleanly if the
+    file is missing, does not import or has no residual_block; while it still raises NotImplementedError, the
+    first test fails saying so and the others are skipped."""
+    return learner_function(__file__, FUNCTION, probe=PROBE, signature="x, w1, w2")
 
 
 SHAPE_HINT = (
@@ -82,35 +55,14 @@ SHAPE_HINT = (
 
 
 def call(x, w1, w2):
-    """Call the learner's function on copies of the inputs; turn an exception into a failure with a hint."""
-    function = learner()
-    try:
-        return function(x.copy(), w1.copy(), w2.copy())
-    except NotImplementedError:
-        problem = None
-    except Exception as error:  # noqa: BLE001 - any exception is a failure of the learner's code
-        problem = f"{type(error).__name__}: {error}"
-    # fail outside the except block, so the report is not cluttered with the chained exception
-    if problem is None:
-        _fail(NOT_IMPLEMENTED)
+    """Call the learner's function on copies of the inputs; an exception fails the test with a hint."""
     hint = SHAPE_HINT if w1.shape[0] != w1.shape[1] else "Trace the five steps of the README by hand."
-    _fail(f"residual_block raised {problem}\n"
-          f"  for x of shape {x.shape}, w1 of shape {w1.shape}, w2 of shape {w2.shape}.\n  Hint: {hint}")
+    return call_learner(learner(), PARAMETERS, (x, w1, w2), hint)
 
 
 def values(y, n: int) -> np.ndarray:
     """The returned values as a float vector of length n (shape and type have their own test)."""
-    got, problem = None, None
-    try:
-        got = np.asarray(y, dtype=float)
-    except (TypeError, ValueError) as error:
-        problem = str(error)
-    if got is None:
-        _fail(f"residual_block returned {type(y).__name__}, which is not a vector of numbers ({problem}).")
-    if got.size != n:
-        _fail(f"residual_block returned {got.size} values (shape {got.shape}), expected n = {n} values "
-              f"(shape ({n},)).\n  Hint: {SHAPE_HINT}")
-    return got.reshape(n)
+    return as_vector(y, n, FUNCTION, f"n = {n} values (shape ({n},))", SHAPE_HINT)
 
 
 def relu(v):
@@ -124,22 +76,8 @@ def tolerance(x, w1, w2):
     return 1e-5 * scale + 1e-9
 
 
-def close(got, want, tol) -> bool:
-    return bool(np.all(np.abs(got - want) <= tol))
-
-
-def first_matching_hint(got, tol, candidates, default: str) -> str:
-    """The hint of the first candidate (a value a typical mistake would produce) that got matches."""
-    for value, hint in candidates:
-        if value is not None and close(got, value, tol):
-            return hint
-    return default
-
-
 def report(what: str, x, w1, w2, want, got, hint: str) -> None:
-    with np.printoptions(precision=6, suppress=True):
-        _fail(f"{what}\n  x  = {x!r}\n  w1 = {w1!r}\n  w2 = {w2!r}\n"
-              f"  expected {want!r}\n  got      {got!r}\n  Hint: {hint}")
+    report_mismatch(what, PARAMETERS, (x, w1, w2), want, got, hint)
 
 
 # --------------------------------------------------------------------------------- generated inputs
@@ -181,12 +119,12 @@ WORKED_EXAMPLES = [
 def test_worked_example(x, w1, w2, want):
     got = values(call(x, w1, w2), len(x))
     tol = tolerance(x, w1, w2)
-    if not close(got, want, tol):
+    if not within(got, want, tol):
         hint = "Trace the five steps of this example in the README and compare them with your code."
         if np.any(got < -tol):
             hint = ("a negative output: the final ReLU must be applied to the sum w2 @ ReLU(w1 @ x) + x, "
                     "after adding x (and ReLU is max(0, v), not a leaky ReLU, tanh or min(0, v)).")
-        elif close(got, relu(w2 @ relu(w1 @ x)), tol):
+        elif within(got, relu(w2 @ relu(w1 @ x)), tol):
             hint = "the skip connection is missing: add the input x before the final ReLU."
         report("Worked example from the README gives the wrong result.", x, w1, w2, want, got, hint)
 
@@ -206,7 +144,7 @@ NON_SQUARE_EXAMPLES = [
 def test_non_square_example(x, w1, w2, want):
     got = values(call(x, w1, w2), len(x))
     tol = tolerance(x, w1, w2)
-    if not close(got, want, tol):
+    if not within(got, want, tol):
         hint = first_matching_hint(got, tol, [
             (relu(w2 @ (w1 @ x) + x), "the first ReLU seems to be missing: apply ReLU to w1 @ x."),
             (relu(relu(w2 @ relu(w1 @ x)) + x),
@@ -229,18 +167,18 @@ def test_returns_a_float_array_of_shape_n(n, h):
     y = call(x, w1, w2)
     where = f"for x of shape ({n},), w1 of shape ({h}, {n}), w2 of shape ({n}, {h})"
     if not isinstance(y, np.ndarray):
-        _fail(f"residual_block returned a {type(y).__name__} {where}, expected a numpy array (np.ndarray).\n"
-              "  Hint: build the result with numpy operations (np.maximum, @) and return that array; "
-              "do not convert it with .tolist() or collect the values in a Python list.")
+        fail(f"residual_block returned a {type(y).__name__} {where}, expected a numpy array (np.ndarray).\n"
+             "  Hint: build the result with numpy operations (np.maximum, @) and return that array; "
+             "do not convert it with .tolist() or collect the values in a Python list.")
     if y.shape != (n,):
         hint = SHAPE_HINT
         if y.shape == (n, 1):
             hint = ("the result is a column vector (n, 1): keep x one-dimensional, or flatten the result "
                     "(e.g. y.reshape(-1)) before returning it.")
-        _fail(f"residual_block returned shape {y.shape} {where}, expected ({n},).\n  Hint: {hint}")
+        fail(f"residual_block returned shape {y.shape} {where}, expected ({n},).\n  Hint: {hint}")
     if not np.issubdtype(y.dtype, np.floating):
-        _fail(f"residual_block returned dtype {y.dtype} {where}, expected a float dtype.\n"
-              "  Hint: use 0.0 rather than 0 and keep the float inputs as floats.")
+        fail(f"residual_block returned dtype {y.dtype} {where}, expected a float dtype.\n"
+             "  Hint: use 0.0 rather than 0 and keep the float inputs as floats.")
 
 
 # ---------------------------------------------------------------------------- inputs unmodified
@@ -252,18 +190,9 @@ def test_inputs_are_not_modified():
     @example((A, B1, B2))
     @example((np.array([1.0, 0.0, -1.0]), np.eye(3), np.eye(3)))
     def check(inputs):
-        x, w1, w2 = (a.copy() for a in inputs)
-        try:
-            learner()(x, w1, w2)
-        except Exception:  # noqa: BLE001 - errors are reported by the other tests
-            return
-        for name, before, after in zip(("x", "w1", "w2"), inputs, (x, w1, w2)):
-            if not np.array_equal(before, after):
-                with np.printoptions(precision=6, suppress=True):
-                    _fail(f"residual_block modified its input {name}: before {before!r}, after {after!r}.\n"
-                          "  Hint: in-place operations such as `x += ...`, `x[x < 0] = 0` or "
-                          "`np.maximum(x, 0, out=x)` change the caller's array. Build new arrays instead, "
-                          "e.g. `a = np.maximum(0, w1 @ x)`.")
+        expect_unmodified(learner(), PARAMETERS, inputs,
+                          "in-place operations such as `x += ...`, `x[x < 0] = 0` or `np.maximum(x, 0, out=x)` change "
+                          "the caller's array. Build new arrays instead, e.g. `a = np.maximum(0, w1 @ x)`.")
 
     check()
 
@@ -316,7 +245,7 @@ def test_zero_weights_give_relu_of_x():
         x, w1, w2 = inputs[0], np.zeros_like(inputs[1]), np.zeros_like(inputs[2])
         got = values(call(x, w1, w2), len(x))
         tol = tolerance(x, w1, w2)
-        if not close(got, relu(x), tol):
+        if not within(got, relu(x), tol):
             report("With w1 = 0 and w2 = 0 a residual unit is ReLU(x).", x, w1, w2, relu(x), got,
                    zero_branch_hint(got, x, tol, w1_is_zero=True))
 
@@ -333,7 +262,7 @@ def test_zero_second_layer_gives_relu_of_x():
         x, w1, w2 = inputs[0], inputs[1], np.zeros_like(inputs[2])
         got = values(call(x, w1, w2), len(x))
         tol = tolerance(x, w1, w2)
-        if not close(got, relu(x), tol):
+        if not within(got, relu(x), tol):
             report("With w2 = 0 a residual unit is ReLU(x), whatever w1 is.", x, w1, w2, relu(x), got,
                    zero_branch_hint(got, x, tol, w1_is_zero=False))
 
@@ -359,7 +288,7 @@ def test_inactive_hidden_layer_gives_relu_of_x():
         w1 = rows_with_sign(x, inputs[1], -1.0)
         got = values(call(x, w1, w2), len(x))
         tol = tolerance(x, w1, w2)
-        if not close(got, relu(x), tol):
+        if not within(got, relu(x), tol):
             hint = first_matching_hint(got, tol, [
                 (relu(w2 @ (w1 @ x) + x),
                  "the first ReLU seems to be missing: the hidden layer is ReLU(w1 @ x), which is 0 here."),
@@ -388,7 +317,7 @@ def test_active_hidden_layer():
         tol = tolerance(x, w1, w2)
         hidden = w1 @ x  # all >= 0 here, so ReLU(hidden) == hidden
         want = relu(w2 @ hidden + x)
-        if not close(got, want, tol):
+        if not within(got, want, tol):
             hint = first_matching_hint(got, tol, [
                 (relu(relu(w2 @ hidden) + x),
                  "ReLU is applied to w2 @ ReLU(w1 @ x) before adding x: add x first, then apply ReLU once."),
@@ -415,7 +344,7 @@ def test_positive_homogeneity():
         got = values(call(x, w1, w2), len(x))
         scaled = values(call(c * x, w1, w2), len(x))
         tol = tolerance(c * x, w1, w2) + c * tolerance(x, w1, w2)
-        if not close(scaled, c * got, tol):
+        if not within(scaled, c * got, tol):
             report(f"Scaling x by c = {c} must scale the output by c (ReLU(c v) = c ReLU(v) for c > 0); "
                    f"here residual_block(c * x, w1, w2) != c * residual_block(x, w1, w2).",
                    x, w1, w2, c * got, scaled,

@@ -4,6 +4,7 @@ that could drift: a worked example's label shows that example's inputs and outpu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,19 +16,29 @@ from graders.engine.values import format_number
 MAX_CALL_IN_LABEL = 72  # longer calls are left to the README; the label keeps the example's output
 
 
-def _spec(bind, points: int, depends, module: str, first: bool = False) -> CheckSpec:
+def _spec(bind, points: int, depends, module: str) -> CheckSpec:
     validate_points(points, "built-in check")
-    return register(CheckSpec(bind=bind, module=module, depends=names_of(depends),
-                              default_depends=depends is None and not first))
+    return register(CheckSpec(bind=bind, module=module, depends=names_of(depends)))
+
+
+def _earned(check: Callable[..., None]) -> Callable[..., None]:
+    """A property check's points come with a first right result (an answer that ignores its inputs earns
+    nothing): the property holds, and the function matches the reference on at least one generated input."""
+    def run(ctx) -> None:
+        check(ctx)
+        ctx.require_some_agreement()
+
+    return run
 
 
 def loads(*, points: int = 1) -> CheckSpec:
-    """The file loads, and the function can be called and returns (declare it first)."""
+    """The file loads, the function returns, and it is right at least once (declare it first)."""
     def bind(exercise):
-        label = f"{Path(exercise.stub).name} loads, and {exercise.signature} can be called and returns"
-        return [Check("loads", label, points, lambda ctx: ctx.require_callable())]
+        label = (f"{Path(exercise.stub).name} loads, {exercise.signature} returns, and it matches the reference "
+                 "on some generated input")
+        return [Check("loads", label, points, _earned(lambda ctx: ctx.require_callable()))]
 
-    return _spec(bind, points, None, caller_module(), first=True)
+    return _spec(bind, points, None, caller_module())
 
 
 def worked_examples(*, points: int = 1, depends=None) -> CheckSpec:
@@ -45,8 +56,8 @@ def worked_examples(*, points: int = 1, depends=None) -> CheckSpec:
 def output_structure(*, points: int = 1, name: str = "returns_expected_structure", depends=None) -> CheckSpec:
     """The result has the expected type, shape and dtype on every input."""
     def bind(exercise):
-        return [Check(name, structure_label(exercise), points,
-                      lambda ctx: ctx.expect_array_of_output_shape())]
+        return [Check(name, structure_label(exercise), points, _earned(lambda ctx: ctx.expect_array_of_output_shape()),
+                      judges="structure")]
 
     return _spec(bind, points, depends, caller_module())
 
@@ -56,7 +67,7 @@ def inputs_unmodified(*, points: int = 1, depends=None) -> CheckSpec:
     def bind(exercise):
         arrays = [p for p in exercise.parameters if p in exercise.dims]
         return [Check("leaves_inputs_unmodified", f"leaves {_and(arrays)} unmodified", points,
-                      lambda ctx: ctx.expect_inputs_unmodified())]
+                      _earned(lambda ctx: ctx.expect_inputs_unmodified()))]
 
     return _spec(bind, points, depends, caller_module())
 

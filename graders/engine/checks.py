@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from graders.engine import messages as M
 from graders.engine.results import ERROR, FAILED, PASSED, SKIPPED, CheckResult, Failure, Feedback, Mismatch
@@ -27,6 +27,7 @@ class Check:
     points: int
     run: Callable[..., None]
     depends: tuple[str, ...] = ()
+    judges: str = "values"  # "structure": it judges the result's container, type and shape, not its values
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,6 @@ class CheckSpec:
     bind: Callable[..., Sequence[Check]]
     module: str
     depends: tuple[str, ...] = ()
-    default_depends: bool = True  # depends on the exercise's first check (it loads) unless it is that check
-    options: dict = field(default_factory=dict)
 
 
 _DECLARED: dict[str, list[CheckSpec]] = {}  # module -> its checks, in definition order
@@ -76,7 +75,8 @@ def names_of(depends) -> tuple[str, ...]:
 def check(*, points: int, depends=None, name: str | None = None):
     """Declare a custom check worth ``points``; the decorated function receives the check context and
     raises Failure (or Mismatch) to fail. Its docstring's first line is the learner's label. ``depends``:
-    the checks (or their names) that must pass first; by default the exercise's first check."""
+    the checks (or their names) that must pass first. Whatever it depends on, no check runs when the file
+    did not load or the function never returned (the first check then says why)."""
     validate_points(points, "check")
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
@@ -87,7 +87,7 @@ def check(*, points: int, depends=None, name: str | None = None):
         first_line = label.splitlines()[0]
         explicit = names_of(depends)
         register(CheckSpec(bind=lambda exercise: [Check(check_name, first_line, points, fn)],
-                           module=fn.__module__, depends=explicit, default_depends=depends is None))
+                           module=fn.__module__, depends=explicit))
         return fn
 
     return wrap
@@ -99,26 +99,24 @@ def validate_points(points, where: str) -> None:
 
 
 def bind_all(exercise, specs: Sequence[CheckSpec]) -> tuple[Check, ...]:
-    """Concrete checks of an exercise, dependencies resolved (the first check: the one that loads)."""
+    """Concrete checks of an exercise, in declaration order."""
     bound: list[Check] = []
     for spec in specs:
         for c in spec.bind(exercise):
-            depends = spec.depends
-            if spec.default_depends and bound:
-                depends = (bound[0].name, *depends)
-            bound.append(Check(c.name, c.label, c.points, c.run, tuple(dict.fromkeys(depends))))
+            bound.append(replace(c, depends=tuple(dict.fromkeys(spec.depends))))
     return tuple(bound)
 
 
 # ------------------------------------------------------------------------------------------ running
 def run_checks(checks: Sequence[Check], ctx) -> tuple[CheckResult, ...]:
-    """Every check's result, in order. A check whose dependency did not pass is skipped, with its reason
-    (the dependency's feedback when there is one, so a learner whose file did not load reads why)."""
+    """Every check's result, in order. When nothing can be checked (the context's gate: the file did not
+    load, or the function never returned) the first check fails saying why and the others are skipped with
+    the same reason; a check whose dependency did not pass is skipped, naming it."""
     results: dict[str, CheckResult] = {}
-    load = getattr(ctx, "load", None)
-    if load is not None and not load.ok and checks:  # nothing to check: the first check says why
-        first = run_check(checks[0], ctx)
-        why = Feedback(load.detail)
+    gate = ctx.gate_failure()
+    if gate is not None and checks:
+        why = feedback_of(gate)
+        first = CheckResult(checks[0].name, checks[0].label, checks[0].points, FAILED, why)
         return (first, *(CheckResult(c.name, c.label, c.points, SKIPPED, why) for c in checks[1:]))
     for c in checks:
         blocking = [results[d] for d in c.depends if d in results and not results[d].passed]

@@ -30,6 +30,10 @@ class Verdict:
     # | should_raise (returned where an error was expected) | wrong_error (raised the wrong kind)
     reason: str
     part: str = ""  # which element of a returned tuple has the wrong type, shape or dtype
+    # The numbers were judged, but they came in the wrong container: "not_an_array" (a list, a tuple, an
+    # np.matrix of the expected shape) or "wrong_dtype" (integers where floats are expected). Only the
+    # structure check deducts for it (unless the exercise declares its container strict).
+    container: str = ""
 
 
 STRUCTURAL_REASONS = ("not_an_array", "wrong_shape", "wrong_dtype")
@@ -122,22 +126,40 @@ def returned_parts(exercise: Exercise, value: Value | None) -> tuple[Value, ...]
     return value.items
 
 
-def structure_verdict(exercise: Exercise, value: Value | None, expected: Expected) -> tuple[np.ndarray | None, Verdict | None]:
-    """The learner's numbers as a flat vector when type, shape and dtype are right; else the verdict."""
+def structure_verdict(exercise: Exercise, value: Value | None, expected: Expected
+                      ) -> tuple[np.ndarray | None, Verdict | None, str]:
+    """(the learner's numbers as a flat vector, None, container problem) when they can be judged against
+    the expected ones; else (None, the verdict, ""). A list, tuple or np.matrix of the expected shape, or an
+    integer array, is judged on its numbers and flagged as a container problem, unless the exercise's
+    container is strict."""
     parts = returned_parts(exercise, value)
     if parts is None:
-        return None, Verdict(False, "not_an_array")
+        return None, Verdict(False, "not_an_array"), ""
     names = exercise.part_names or ("",)
+    flags = []
     for name, part, shape in zip(names, parts, expected.shapes):
-        if part.kind != "ndarray":
-            return None, Verdict(False, "not_an_array", part=name)
+        problem = _container_problem(part, shape)
+        if not problem:
+            continue
+        if problem == "wrong_shape" or exercise.strict_container or not _judgeable(part, shape):
+            return None, Verdict(False, problem, part=name), ""
+        flags.append(problem)
+    vector = parts[0].array.ravel() if len(parts) == 1 else np.concatenate([p.array.ravel() for p in parts])
+    return vector, None, flags[0] if flags else ""
+
+
+def _container_problem(part: Value, shape: tuple[int, ...]) -> str:
+    """"" when the part is a float numpy array of the expected shape; else what is wrong with it."""
+    if part.kind == "ndarray" and part.type_name in ("numpy.ndarray", "ndarray"):
         if part.shape != shape:
-            return None, Verdict(False, "wrong_shape", part=name)
-        if not _is_float_array(part):
-            return None, Verdict(False, "wrong_dtype", part=name)
-    if len(parts) == 1:
-        return parts[0].array.ravel(), None
-    return np.concatenate([p.array.ravel() for p in parts]), None
+            return "wrong_shape"
+        return "" if _is_float_array(part) else "wrong_dtype"
+    return "not_an_array"
+
+
+def _judgeable(part: Value, shape: tuple[int, ...]) -> bool:
+    """Its numbers can be judged: plain numbers laid out in exactly the expected shape."""
+    return part.array is not None and part.array.shape == shape and part.kind in ("ndarray", "sequence")
 
 
 def coerce(exercise: Exercise, value: Value | None, expected: Expected) -> np.ndarray | None:
@@ -163,13 +185,13 @@ def judge(exercise: Exercise, args, expected: Expected, outcome: Outcome) -> Ver
         return Verdict(False, "should_raise")
     if outcome.kind == "raised":
         return Verdict(False, "raised")
-    got, bad = structure_verdict(exercise, outcome.value, expected)
+    got, bad, container = structure_verdict(exercise, outcome.value, expected)
     if bad is not None:
         return bad
     if not np.all(np.isfinite(got)):
-        return Verdict(False, "non_finite")
+        return Verdict(False, "non_finite", container=container)
     ok = np.all(np.abs(got - expected.flat) <= tolerance(exercise, args, expected))
-    return Verdict(True, "ok") if ok else Verdict(False, "values")
+    return Verdict(True, "ok", container=container) if ok else Verdict(False, "values", container=container)
 
 
 def where_in_parts(exercise: Exercise, expected: Expected, flat_index: int) -> tuple[str, tuple[int, ...]]:
@@ -193,6 +215,9 @@ class ReferenceData:
     flat_expected: np.ndarray
     flat_tol: np.ndarray
     complexity: tuple[tuple, ...]
+    # Generated cases whose expected output no input-ignoring answer reproduces: not constant (zeros, a
+    # constant, NaN) and not one of the inputs itself. Agreeing on one earns the property checks' points.
+    informative: tuple[bool, ...] = ()
 
     @property
     def size(self) -> int:
@@ -214,8 +239,19 @@ def reference_data(exercise: Exercise) -> ReferenceData:
     sizes = np.array([e.size for e in expected])
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
     tols = [tolerance(exercise, c.args, e) for c, e in zip(book.cases, expected)]
+    informative = tuple(c.set_name != "examples" and is_informative(c.args, e) for c, e in zip(book.cases, expected))
     return ReferenceData(expected, starts, np.concatenate([e.flat for e in expected]), np.concatenate(tols),
-                         tuple(complexity(c.args) for c in book.cases))
+                         tuple(complexity(c.args) for c in book.cases), informative)
+
+
+def is_informative(args, expected: Expected) -> bool:
+    """No answer that ignores its inputs (a constant, zeros, NaN, one of the inputs) reproduces it."""
+    if expected.raises is not None:
+        return False
+    flat = expected.flat
+    if flat.size < 2 or not np.all(np.isfinite(flat)) or np.all(flat == flat[0]):
+        return False
+    return not any(isinstance(a, np.ndarray) and a.size == flat.size and np.allclose(a.ravel(), flat) for a in args)
 
 
 def judge_book(exercise: Exercise, outcomes: list[Outcome]) -> list[Verdict]:
@@ -224,9 +260,10 @@ def judge_book(exercise: Exercise, outcomes: list[Outcome]) -> list[Verdict]:
     book = case_book(exercise)
     verdicts: list[Verdict | None] = [None] * len(outcomes)
     vectors: list[np.ndarray | None] = [None] * len(outcomes)
+    containers = [""] * len(outcomes)
     for i, (outcome, exp) in enumerate(zip(outcomes, data.expected)):
         if outcome.kind == "returned" and exp.raises is None:
-            vectors[i], verdicts[i] = structure_verdict(exercise, outcome.value, exp)
+            vectors[i], verdicts[i], containers[i] = structure_verdict(exercise, outcome.value, exp)
         else:
             verdicts[i] = judge(exercise, book.cases[i].args, exp, outcome)
     got = data.flatten(vectors)
@@ -236,6 +273,6 @@ def judge_book(exercise: Exercise, outcomes: list[Outcome]) -> list[Verdict]:
     case_finite = np.logical_and.reduceat(np.isfinite(got), data.starts)
     for i, vec in enumerate(vectors):
         if vec is not None:
-            verdicts[i] = (Verdict(True, "ok") if case_ok[i] else
-                           Verdict(False, "values") if case_finite[i] else Verdict(False, "non_finite"))
+            verdicts[i] = (Verdict(True, "ok", container=containers[i]) if case_ok[i] else
+                           Verdict(False, "values" if case_finite[i] else "non_finite", container=containers[i]))
     return verdicts  # type: ignore[return-value]

@@ -9,7 +9,7 @@ import numpy as np
 
 from graders.engine import messages as M
 from graders.engine.cases import Case, complexity
-from graders.engine.compare import STRUCTURAL_REASONS, Expected, Verdict, show_parts
+from graders.engine.compare import STRUCTURAL_REASONS, Expected, Verdict, show_parts, structure_verdict
 from graders.engine.function import FunctionExercise as Exercise
 from graders.engine.results import Counterexample, Failure, Mismatch
 from graders.engine.values import Outcome, Value
@@ -55,6 +55,20 @@ class CheckContext:
                               help=first.outcome.error.traceback)
             raise Failure(M.NEVER_RETURNED.format(function=self.exercise.function, error=self.end_detail or "no result"))
 
+    @property
+    def stopped_when(self) -> str:
+        """When the sandbox stopped the learner's code (the full story is the diagnosis's)."""
+        done = sum(1 for t in self.trials if t.outcome.kind != "not_run")
+        return M.PHASE_CALL_SHORT.format(index=done + 1) if done < len(self.trials) else ""
+
+    def returned_numbers(self, trial: Trial) -> np.ndarray | None:
+        """The numbers a call returned, flat, as the value checks judge them (a list or tuple holding the
+        expected shape counts, unless the exercise's container is strict); None when they cannot be judged."""
+        if trial.outcome.kind != "returned":
+            return None
+        vector, _, _ = structure_verdict(self.exercise, trial.outcome.value, trial.expected)
+        return vector
+
     def of_set(self, name: str) -> list[Trial]:
         return [t for t in self.trials if t.case.set_name == name]
 
@@ -62,7 +76,7 @@ class CheckContext:
         call = self.exercise.call_text(trial.case.args)
         o, v = trial.outcome, trial.verdict
         if v.reason == "not_run":
-            return Failure(M.NOT_RUN_RATIONALE.format(call=call, reason=self.end_detail), call=call,
+            return Failure(M.NOT_RUN_RATIONALE.format(call=call, reason=self.stopped_when), call=call,
                            counterexample=self.counterexample)
         expected = trial.expected.show(self.exercise.part_names)
         if v.reason in ("raised", "wrong_error"):
@@ -122,6 +136,28 @@ class CheckContext:
         bad = [t for t in returned if t.verdict.reason in STRUCTURAL_REASONS]
         if bad:
             raise self.describe_failure(min(bad, key=lambda t: complexity(t.case.args)))
+        wrapped = [t for t in returned if t.verdict.container]
+        if wrapped:
+            t = min(wrapped, key=lambda t: complexity(t.case.args))
+            raise Failure(container_message(self.exercise, t), call=self.exercise.call_text(t.case.args))
+
+    def gate_failure(self) -> Failure | None:
+        """Why nothing can be checked (the file did not load, or the function never returned), or None."""
+        try:
+            self.require_callable()
+        except Failure as failure:
+            return failure
+        return None
+
+    def require_some_agreement(self) -> None:
+        """The property checks' points come with a first right result: the function matches the reference
+        on at least one generated input that an answer ignoring its inputs (zeros, a constant, NaN, one of
+        the inputs) could not match."""
+        from graders.engine.compare import reference_data
+
+        informative = reference_data(self.exercise).informative
+        if not any(flag and t.verdict.ok for flag, t in zip(informative, self.trials)):
+            raise Failure(M.NO_AGREEMENT.format(function=self.exercise.function))
 
     def expect_inputs_unmodified(self) -> None:
         self.require_loaded()
@@ -163,3 +199,12 @@ def show_value(exercise: Exercise, value: Value) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- grade
+
+
+def container_message(exercise: Exercise, trial: Trial) -> str:
+    """The one sentence about right numbers in the wrong container, with the fix."""
+    value = part_value(exercise, trial.outcome.value, trial.verdict.part)
+    of = f"{trial.verdict.part} as " if trial.verdict.part else ""
+    if trial.verdict.container == "wrong_dtype":
+        return M.CONTAINER_DTYPE.format(function=exercise.function, of=of, dtype=value.dtype)
+    return M.CONTAINER_TYPE.format(function=exercise.function, of=of, type=value.type_name)

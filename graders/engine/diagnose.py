@@ -9,7 +9,15 @@ import numpy as np
 from graders.engine import messages as M
 from graders.engine.cases import CaseBook, complexity
 from graders.engine.compare import STRUCTURAL_REASONS, coerce, tolerance, where_in_parts
-from graders.engine.context import Load, Trial, expected_shape, expected_type, part_value, show_value
+from graders.engine.context import (
+    Load,
+    Trial,
+    container_message,
+    expected_shape,
+    expected_type,
+    part_value,
+    show_value,
+)
 from graders.engine.function import FunctionExercise as Exercise
 from graders.engine.results import Diagnosis
 from graders.engine.variants import RAISED, explain
@@ -26,10 +34,15 @@ def load_status(exercise: Exercise, session, limits) -> Load:
         text = f" ({error.get('text')})" if error.get("text") else ""
         return Load(False, code, M.STRUCTURAL[code].format(detail=f"line {error.get('lineno')}: {error.get('message')}{text}"))
     if code in ("import_error", "raises", "memory_limit"):
-        detail = f"{error.get('type')}: {error.get('message')} {M.PHASE_LOADING}"
+        error_text = f"{error.get('type')}: {error.get('message')}" if error.get("message") else f"{error.get('type')}"
+        line = f" (line {error['lineno']})" if isinstance(error.get("lineno"), int) else ""
         if code == "memory_limit":
+            detail = f"{error_text} {M.PHASE_LOADING}"
             return Load(False, code, M.STRUCTURAL[code].format(limit=human_bytes(limits.memory), detail=detail))
-        return Load(False, code, M.STRUCTURAL[code].format(function=fn, detail=detail))
+        if error.get("is_exit"):  # the file itself exits when imported: say so, not that the function raised
+            return Load(False, "exits", M.LOAD_EXITED.format(line=line, error=error_text))
+        template = M.LOAD_IMPORT_ERROR if code == "import_error" else M.LOAD_RAISED
+        return Load(False, code, template.format(line=line, error=error_text))
     if code == "missing_function":
         names = loaded.get("defined") or []
         extra = M.MISSING_FUNCTION_DEFINED.format(names=", ".join(names)) if names else ""
@@ -119,7 +132,10 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
         if code == "not_an_array":
             detail = M.TYPE_DETAIL.format(actual=value.describe())
         elif code == "wrong_shape":
-            detail = M.SHAPE_DETAIL.format(actual=value.shape, expected=expected_shape(exercise, t.expected, part))
+            shape = expected_shape(exercise, t.expected, part)
+            detail = M.SHAPE_DETAIL.format(actual=value.shape, expected=shape)
+            if all(_same_numbers(exercise, b) for b in bad):
+                detail += M.WRONG_SHAPE_SAME_VALUES.format(expected=shape)
         elif code == "wrong_dtype":
             detail = value.dtype
         else:
@@ -131,6 +147,10 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
         else:
             message = M.STRUCTURAL[code].format(function=fn, detail=detail)
         out.append(Diagnosis(code, message))
+    wrapped = [t for t in returned if t.verdict.container and t.verdict.container not in {d.code for d in out}]
+    if wrapped:  # the numbers are right but their container is not: said once, with the fix
+        t = min(wrapped, key=lambda t: complexity(t.case.args))
+        out.append(Diagnosis(t.verdict.container, container_message(exercise, t)))
     mutated = sorted({name for t in returned for name in t.outcome.mutated})
     if mutated:
         out.append(Diagnosis("mutates_input", M.STRUCTURAL["mutates_input"].format(function=fn, detail=", ".join(mutated))))
@@ -144,27 +164,35 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
             observed.append(coerce(exercise, t.outcome.value, t.expected))
         else:
             observed.append(None)
-    values_wrong = [t for t in trials if t.verdict.reason in ("values", "raised", "non_finite", "should_raise", "wrong_error")
-                    or (t.verdict.reason in STRUCTURAL_REASONS and not _same_numbers(exercise, t))]
+    # One diagnosis per cause: NaN results are non_finite (above), and results that cannot be read as
+    # numbers of the expected size are a structural problem (above), never also an unexplained one.
+    values_wrong = [t for t in trials if t.verdict.reason in ("values", "raised", "should_raise", "wrong_error")
+                    or (t.verdict.reason in STRUCTURAL_REASONS and observed[trials.index(t)] is not None
+                        and not _same_numbers(exercise, t))]
     raised = [t for t in trials if t.outcome.kind == "raised" and not t.outcome.error.is_memory and not t.verdict.ok]
     worst = ""
     if values_wrong or raised:
         variant, raised_unexplained = explain(exercise, observed)
         if variant is not None:
             for mistake, form in variant.parts:
-                out.append(Diagnosis(mistake.code, mistake.hint, form.detail))
+                out.append(Diagnosis(mistake.code, mistake.hint, form.detail, form=form.name))
         # the reference itself "matches" an error of the wrong kind where one is expected: still name it
         if raised and (variant is None or raised_unexplained or not variant.parts):
             t = raised[0]
             out.append(Diagnosis("raises", M.STRUCTURAL["raises"].format(function=fn, detail=M.RAISED_DETAIL.format(
                 error=t.outcome.error.short(), count=len(raised), total=len(trials),
                 call=exercise.call_text(t.case.args)))))
-        if variant is None and any(t.outcome.kind == "returned" for t in values_wrong):
+        if variant is None and any(t.outcome.kind == "returned" and _finite(observed[trials.index(t)])
+                                   for t in values_wrong):  # NaN results are non_finite's, above
             worst = worst_error(exercise, values_wrong)
             out.append(Diagnosis("unknown", M.STRUCTURAL["unknown"].format(detail=worst)))
     if not out and any(not t.verdict.ok for t in trials):
         out.append(Diagnosis("unknown", M.STRUCTURAL["unknown"].format(detail="")))
     return out, worst
+
+
+def _finite(observed) -> bool:
+    return observed is not None and observed is not RAISED and bool(np.all(np.isfinite(observed)))
 
 
 def _same_numbers(exercise: Exercise, trial: Trial) -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 from graders.engine import checks as checks_api
 from graders.engine.kind import Exercise, ExerciseError, Mistake, check_name, default_paths
 from graders.engine.messages import STRUCTURAL
+from graders.engine.scoring import validate_rubric
 
 # Codes the engine gives itself: a catalogued mistake may not take one of them.
 RESERVED_CODES = frozenset({*STRUCTURAL, "too_large", "grader_error", "unreadable", "not_a_regular_file",
@@ -71,6 +72,16 @@ class FunctionExercise(Exercise):
     expected_errors: tuple[str, ...] = ()  # exception types the reference raises by design (e.g. ValueError)
     fixed_dims: frozenset[str] = frozenset()  # symbols shrinking must not change (e.g. a fixed depth)
     admissible: Callable[..., bool] | None = None  # inputs shrinking may move to (None: any)
+    # The container is part of the learning goal: a list (or integers) holding the right numbers fails the
+    # value checks too. By default only the structure check deducts for it.
+    strict_container: bool = False
+    # The correct computation step by step, for the evidence shown with a named mistake: trace(*args) ->
+    # [(step label, value), ...]; a catalog form names the step it changes (Form.step / mistake(step=)).
+    trace: Callable[..., list] | None = None
+    # Rubric scoring (graders/engine/scoring.py): points each catalogued mistake deducts, and whether the
+    # score is the rubric's ("rubric") or the sum of the check scores ("checks", the default).
+    rubric: Mapping[str, int] = field(default_factory=dict)
+    scoring: str = "checks"
     stub: str = ""
     reference: str = ""
     readme: str = ""
@@ -120,6 +131,7 @@ class FunctionExercise(Exercise):
         self._validate_case_sets()
         self._validate_catalog()
         self._validate_checks()
+        validate_rubric(self)
 
     def _validate_examples(self) -> None:
         for i, example in enumerate(self.examples):
@@ -245,7 +257,7 @@ class FunctionExercise(Exercise):
     def grade(self, source: str, *, sandbox, submission: str = ""):
         from graders.engine.grading import grade_function
 
-        return grade_function(self, source, runner=sandbox, submission=submission)
+        return self.scored(grade_function(self, source, runner=sandbox, submission=submission))
 
     def prepare(self) -> None:
         from graders.engine.compare import reference_data

@@ -17,6 +17,7 @@ from graders.engine.checks import run_checks
 from graders.engine.compare import judge_book, reference_data
 from graders.engine.context import CheckContext, Trial
 from graders.engine.diagnose import diagnose, ended_detail, load_status
+from graders.engine.evidence import with_evidence
 from graders.engine.function import FunctionExercise
 from graders.engine.kind import Exercise
 from graders.engine.results import FAILED, SKIPPED, CheckResult, Diagnosis, Feedback, GradeReport, Output
@@ -76,13 +77,16 @@ def grade_function(exercise: FunctionExercise, source: str, *, runner: Runner, s
         if failing and session.ended is None:
             start = trials[min(failing, key=lambda i: data.complexity[i])]
             shrunk = shrink(exercise, session, start, max(budgets))
-    load = load_status(exercise, session, runner.limits)
-    end_detail = ended_detail(exercise, session.ended, trials, book)
+        load = load_status(exercise, session, runner.limits)
+        end_detail = ended_detail(exercise, session.ended, trials, book)
+        diagnoses, worst = diagnose(exercise, load, session.ended, end_detail, trials,
+                                    time_limit=runner.limits.time, memory_limit=runner.limits.memory)
+        if session.ended is None:  # each named mistake, shown on the input where it alone changes the result
+            diagnoses = with_evidence(exercise, diagnoses, lambda inputs: [
+                decode_outcome(r, exercise.parameters) for r in session.call([list(a) for a in inputs], max(budgets))])
     closed = session.closed
     output = Output(clean_text(closed.get("stdout"), 1 << 20), clean_text(closed.get("stderr"), 1 << 20),
                     int(closed.get("stdout_bytes") or 0), int(closed.get("stderr_bytes") or 0))
-    diagnoses, worst = diagnose(exercise, load, session.ended, end_detail, trials,
-                                time_limit=runner.limits.time, memory_limit=runner.limits.memory)
     counterexample = make_counterexample(exercise, shrunk, diagnoses)
     checks = run_checks(exercise.checks, CheckContext(exercise, load, trials, counterexample, end_detail))
     return GradeReport(

@@ -38,6 +38,7 @@ class Form:
     name: str
     overrides: dict
     detail: str
+    step: str = ""  # the step of the exercise's trace this form changes (its evidence marks it)
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,16 @@ class Mistake:
     forms: tuple[Form, ...]
 
 
-def mistake(code: str, hint: str, *, detail: str | None = None, forms: tuple[Form, ...] = (), **overrides) -> Mistake:
-    """A mistake with a single form given by ``overrides``, or with explicit ``forms``."""
+def mistake(code: str, hint: str, *, detail: str | None = None, forms: tuple[Form, ...] = (), step: str = "",
+            **overrides) -> Mistake:
+    """A mistake with a single form given by ``overrides`` (``step``: the trace step it changes), or with
+    explicit ``forms``."""
     if forms and overrides:
         raise ValueError(f"mistake {code!r}: give either overrides or forms, not both")
     if not forms:
         if not overrides:
             raise ValueError(f"mistake {code!r}: needs overrides or forms")
-        forms = (Form(code, dict(overrides), detail or hint),)
+        forms = (Form(code, dict(overrides), detail or hint, step),)
     return Mistake(code, hint, tuple(forms))
 
 
@@ -76,6 +79,8 @@ class Exercise(ABC):
     reference: str
     readme: str
     module: str  # the grader module that declared the exercise
+    rubric: Any  # catalog code -> points deducted (graders/engine/scoring.py)
+    scoring: str  # "checks" (the sum of the check scores) or "rubric"
 
     # ---------------------------------------------------------------------------- common, derived
     @property
@@ -102,7 +107,7 @@ class Exercise(ABC):
 
     @cached_property
     def fingerprint(self) -> str:
-        h = hashlib.sha256(f"{self.name}|{self.version}|{self.seed}".encode())
+        h = hashlib.sha256(f"{self.name}|{self.version}|{self.seed}|{self.scoring}".encode())
         for path in self.fingerprint_files():
             try:
                 h.update(path.read_bytes())
@@ -112,6 +117,12 @@ class Exercise(ABC):
 
     def path(self, relative: str) -> Path:
         return REPO_ROOT / relative
+
+    def scored(self, report):
+        """A kind's report, scored by this exercise's scoring (checks or rubric)."""
+        from graders.engine.scoring import apply_scoring
+
+        return apply_scoring(self, report)
 
     # ---------------------------------------------------------------------------- the protocol
     @abstractmethod

@@ -7,6 +7,7 @@ STRUCTURAL = {
     "missing_function": "Your file does not define {function}(){detail}",
     "wrong_signature": "{function} must accept ({parameters}); yours is {function}{detail}",
     "raises": "{function} raised an exception: {detail}",
+    "exits": "Your file exited while loading: {detail}",
     "timeout": "Your code did not finish within {limit:g} s: {detail}",
     "memory_limit": "Your code used more memory than allowed ({limit}): {detail}",
     "crashed": "The process running your code died: {detail}",
@@ -18,6 +19,10 @@ STRUCTURAL = {
     "unknown": "Your results differ from the expected ones in a way none of the known mistakes explains. {detail}",
 }
 
+LOAD_EXITED = ("Your file exited while loading{line}: {error}. Remove the exit, or put code that should not run when "
+               "the file is imported under `if __name__ == \"__main__\":`.")
+LOAD_RAISED = "Your file raised {error} while loading{line}, before any of its functions could be called."
+LOAD_IMPORT_ERROR = "Your file failed to import a module while loading{line}: {error}"
 SHAPE_DETAIL = "{actual}, expected {expected}"
 TYPE_DETAIL = "{actual}"
 WRONG_SHAPE_SAME_VALUES = " (the numbers themselves are right: return them with shape {expected})"
@@ -29,12 +34,16 @@ CRASH_EXIT = "it exited with status {code} {phase}"
 CRASH_SIGNAL = "it was killed by signal {name} {phase}"
 PHASE_LOADING = "while loading your file"
 PHASE_CALL = "during call #{index}: {call}"
+PHASE_CALL_SHORT = "during call #{index}"
 PHASE_BETWEEN = "after {count} calls"
 
+RUBRIC_NOT_NAMED = ("Scored by the checks: rubric scoring applies to named mistakes, and this result has failing "
+                    "checks but no named mistake.")
+RUBRIC_OUTSIDE = "Scored by the checks: no rubric item covers {codes} (rubric items are for catalogued mistakes)."
 NOT_LOADED = "Not graded: {function} could not be loaded (see the first check)."
 MISMATCH_RATIONALE = "{call} returned {actual}, expected {expected}"
 RAISED_RATIONALE = "{call} raised {error}"
-NOT_RUN_RATIONALE = "{call} was not run: {reason}"
+NOT_RUN_RATIONALE = "{call} gave no result: your code was stopped {reason} (see what went wrong, above)"
 COUNTEREXAMPLE_INTRO = "Smallest failing input found: {call}: expected {expected}, got {actual}"
 WORKER_LOST = "the grading worker stopped unexpectedly"
 PROTOCOL_VIOLATION = "it wrote to the grader's private result channel ({detail}), so the rest was not graded"
@@ -43,6 +52,12 @@ MEMORY_KILLED = "the system stopped it when its processes together held too much
 MUTATION_RATIONALE = "{call} modified {names} in place"
 SKIPPED_BECAUSE = "Not checked: it needs \"{label}\", which did not pass."
 CHECK_CRASHED = "This check could not run ({error}). This is a problem with the grader, not with your code."
+NO_AGREEMENT = ("Not earned yet: {function} matches the reference on none of the generated inputs; the points for "
+                "loading, for the result's type and shape and for unchanged inputs come with a first right result.")
+CONTAINER_TYPE = ("{function} returns {of}a {type} holding the right numbers: return a numpy array, e.g. "
+                  "`np.asarray(...)` (only this check deducts for it).")
+CONTAINER_DTYPE = ("{function} returns {of}an array of {dtype} holding the right numbers: return floats, e.g. "
+                   "`.astype(float)` (only this check deducts for it).")
 NEVER_RETURNED = "{function} never returned a value: {error}"
 TUPLE_EXPECTED = "a tuple of {count} numpy arrays ({names})"
 WRONG_ERROR_DETAIL = ", expected it to raise {expected}"

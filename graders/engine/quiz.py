@@ -24,7 +24,8 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -33,6 +34,7 @@ from graders.engine.checks import Check, caller_module, run_checks, validate_poi
 from graders.engine.context import Load
 from graders.engine.kind import Exercise, ExerciseError, Form, Mistake, NotSupported, check_name, default_paths
 from graders.engine.results import Diagnosis, Failure, GradeReport, Mismatch
+from graders.engine.scoring import validate_rubric
 
 MAX_SOURCE_BYTES = 1_000_000  # a quiz file is a few kB; anything this big is not one
 MAX_SUGGESTION_NAMES = 500  # "did you mean" looks at this many assigned names (a quiz file has a handful)
@@ -348,6 +350,10 @@ class QuizContext:
         self.verdicts = verdicts
         self.judged: list[str] = []  # which questions the checks asked about (a kit test checks the wiring)
 
+    def gate_failure(self) -> Failure | None:
+        """Why nothing can be checked (the file cannot be read as answers), or None."""
+        return None if self.load.ok else Failure(self.load.detail)
+
     def expect_right(self, question: Question) -> None:
         self.judged.append(question.name)
         if not self.load.ok:
@@ -373,6 +379,8 @@ class Quiz(Exercise):
     reference: str = ""
     readme: str = ""
     module: str = ""
+    rubric: Mapping[str, int] = field(default_factory=dict)  # misconception code -> points deducted
+    scoring: str = "checks"  # or "rubric" (graders/engine/scoring.py)
     seed = 0  # nothing is drawn
     kind = "quiz"
     function = "quiz"  # what `list` shows where a function exercise names its function
@@ -397,6 +405,7 @@ class Quiz(Exercise):
         codes = [m.code for q in self.questions for m, _ in q.mistakes]
         if len(set(codes)) != len(codes) or set(codes) & set(STRUCTURAL_CODES):
             raise ExerciseError(self.name, "questions", f"misconception codes must be distinct and not structural: {codes}")
+        validate_rubric(self)
 
     @cached_property
     def checks(self) -> tuple[Check, ...]:
@@ -462,11 +471,11 @@ class Quiz(Exercise):
         started = time.monotonic()
         load, verdicts, diagnoses = self.judge(source)
         checks = run_checks(self.checks, QuizContext(self, load, verdicts))
-        return GradeReport(
+        return self.scored(GradeReport(
             exercise=self.name, version=self.version, submission=submission, seed=self.seed,
             cases_digest=self.digest, generator=GENERATOR, checks=checks, diagnoses=diagnoses,
             sandbox=M.QUIZ_SANDBOX, elapsed=time.monotonic() - started,
-        )
+        ))
 
     # ---------------------------------------------------------------------------- the kind protocol
     def declared_in(self, source: str) -> bool:

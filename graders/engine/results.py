@@ -79,15 +79,45 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class TraceStep:
+    """One step of the correct computation, as shown with a mistake's evidence."""
+
+    label: str
+    value: str
+    changed: bool = False  # the step the named mistake changes
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "value": self.value, "changed": self.changed}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The smallest input on which one named mistake alone changes the result: the correct computation on
+    it, step by step, what it should give, and what the learner's function gave."""
+
+    call: str
+    expected: str
+    actual: str
+    trace: tuple[TraceStep, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"call": self.call, "expected": self.expected, "actual": self.actual,
+                "trace": [s.to_dict() for s in self.trace]}
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     """A named mistake: a catalog code (or a structural one), the hint, and what exactly was seen."""
 
     code: str
     message: str
     detail: str = ""
+    form: str = ""  # which form of a catalogued mistake
+    evidence: Evidence | None = None
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "detail": self.detail}
+        return {"code": self.code, "message": self.message, "detail": self.detail,
+                "evidence": self.evidence.to_dict() if self.evidence else None}
 
 
 @dataclass(frozen=True)
@@ -96,6 +126,18 @@ class Output:
     stderr: str = ""
     stdout_bytes: int = 0
     stderr_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class RubricItem:
+    """A rubric item applied: a named mistake and the points it deducts (graders/engine/scoring.py)."""
+
+    code: str
+    deduction: int
+    label: str
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "deduction": self.deduction, "label": self.label}
 
 
 @dataclass(frozen=True)
@@ -114,10 +156,19 @@ class GradeReport:
     elapsed: float = 0.0
     worst_error: str = ""
     sandbox_note: str = ""  # what the isolation did not give (empty when fully sandboxed)
+    scoring: str = "checks"  # how score is computed: the sum of the check scores, or the rubric
+    rubric: tuple[RubricItem, ...] = ()  # the rubric items applied (rubric scoring)
+    scoring_note: str = ""  # why rubric scoring fell back to the check scores
+
+    @property
+    def check_score(self) -> int:
+        return sum(c.score for c in self.checks)
 
     @property
     def score(self) -> int:
-        return sum(c.score for c in self.checks)
+        if self.scoring == "rubric":
+            return max(0, self.max_score - sum(item.deduction for item in self.rubric))
+        return self.check_score
 
     @property
     def max_score(self) -> int:

@@ -17,6 +17,23 @@ def validate_function_exercise(exercise: FunctionExercise) -> None:
     check_examples(exercise)
     check_forms_accepted(exercise)
     check_model_is_reference(exercise)
+    check_trace_steps(exercise)
+
+
+def check_trace_steps(exercise: FunctionExercise) -> None:
+    """Every step a catalog form names is a step of the exercise's trace."""
+    named = [(m.code, f) for m in exercise.catalog for f in m.forms if f.step]
+    if not named:
+        return
+    if exercise.trace is None:
+        code, form = named[0]
+        raise ExerciseError(exercise.name, f"catalog[{code!r}].{form.name}.step", "names a step, but the exercise has no trace")
+    with np.errstate(all="ignore"):
+        labels = [label for label, _ in exercise.trace(*exercise.examples[0].args)] if exercise.examples else []
+    for code, form in named:
+        if labels and form.step not in labels:
+            raise ExerciseError(exercise.name, f"catalog[{code!r}].{form.name}.step",
+                                f"{form.step!r} is not a step of the trace ({', '.join(labels)})")
 
 
 def check_examples(exercise: FunctionExercise) -> None:

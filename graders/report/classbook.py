@@ -45,19 +45,23 @@ def _is_regular_file(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
 
-def write_class_outputs(exercise, entries, out: Path, skipped=()) -> dict:
+def write_class_outputs(exercise, entries, out: Path, skipped=(), columns: dict | None = None) -> dict:
+    """``columns``: extra grades.csv columns per learner (an LMS download's late flag and id)."""
+    columns = columns or {}
+    extra = sorted({name for values in columns.values() for name in values})
 
     feedback_dir = out / "feedback"
     feedback_dir.mkdir(parents=True, exist_ok=True)
     check_names = [c.name for c in exercise.checks]
     mistakes: Counter = Counter()
+    rubric_hits: Counter = Counter()
     counterexamples: Counter = Counter()
     counterexample_codes: dict[str, set] = {}
     scores: list[int] = []
     rows = []
     csv_buffer = io.StringIO()
     writer = csv.writer(csv_buffer, lineterminator="\n")
-    writer.writerow([csv_cell(v) for v in ("student", "score", "max_score", "diagnoses", *check_names)])
+    writer.writerow([csv_cell(v) for v in ("student", "score", "max_score", "diagnoses", *check_names, *extra)])
     report_tmp = out / ".report.json.tmp"
     with report_tmp.open("w", encoding="utf-8") as report_file:
         report_file.write(json.dumps({"exercise": exercise.name, "version": exercise.version,
@@ -69,11 +73,14 @@ def write_class_outputs(exercise, entries, out: Path, skipped=()) -> dict:
             if not saved or not _is_regular_file(feedback_dir / f"{name}.html"):
                 write_feedback(out, data)
             by_check = {c["name"]: c["score"] for c in data["checks"]}
+            own = columns.get(learner, {})
             writer.writerow([csv_cell(v) for v in (learner, data["score"], data["max_score"], ";".join(data["diagnoses"]),
-                                                   *(by_check.get(n, 0) for n in check_names))])
+                                                   *(by_check.get(n, 0) for n in check_names),
+                                                   *(own.get(name, "") for name in extra))])
             report_file.write(("," if i else "") + json.dumps(data) + "\n")
             scores.append(data["score"])
             mistakes.update(set(data["diagnoses"]))
+            rubric_hits.update({item["code"] for item in data.get("rubric") or []})
             ce = data.get("counterexample")
             if ce:
                 counterexamples[ce["call"]] += 1
@@ -93,6 +100,9 @@ def write_class_outputs(exercise, entries, out: Path, skipped=()) -> dict:
         "median_score": statistics.median(scores) if scores else None,
         "full_marks": sum(1 for s in scores if s == exercise.max_score),
         "mistakes": dict(mistakes.most_common()),
+        "scoring": exercise.scoring,
+        "rubric": [{"code": code, "deduction": exercise.rubric[code], "learners": rubric_hits.get(code, 0)}
+                   for code in sorted(exercise.rubric, key=lambda c: (-rubric_hits.get(c, 0), c))],
         "score_distribution": {str(k): v for k, v in sorted(Counter(scores).items())},
         "common_counterexamples": [
             {"call": call, "learners": n, "diagnoses": sorted(counterexample_codes[call])}
@@ -110,7 +120,8 @@ def histogram_svg(counts: Counter, max_score: int) -> str:
     bins = max_score + 1
     bar = (width - 2 * pad) / bins
     top = max(counts.values(), default=1)
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' font-family='sans-serif' font-size='11'>",
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' viewBox='0 0 {width} {height}' "
+             "font-family='sans-serif' font-size='11'>",
              f"<text x='{width / 2}' y='16' text-anchor='middle' font-size='13'>Score distribution</text>",
              f"<line x1='{pad}' y1='{height - pad}' x2='{width - pad}' y2='{height - pad}' stroke='#333'/>"]
     for score in range(bins):
@@ -136,18 +147,26 @@ def index_html(exercise, summary: dict, rows) -> str:
             + (f" {len(summary['skipped'])} entries skipped (listed below)." if summary["skipped"] else "") + "</p>",
             "<p><a href='grades.csv'>grades.csv</a> · <a href='report.json'>report.json</a> · "
             "<a href='summary.json'>summary.json</a></p>",
-            "<h2>Score distribution</h2><img src='score_distribution.svg' alt='score distribution'>",
+            "<h2>Score distribution</h2><img class='chart' src='score_distribution.svg' width='640' height='260' "
+            "alt='score distribution'>",
             "<h2>Mistakes made</h2><table><tr><th>code</th><th>learners</th><th>hint</th></tr>"]
     for code, n in summary["mistakes"].items():
-        body.append(f"<tr><td class='code'>{for_html(code)}</td><td>{n}</td><td>{for_html(hints.get(code, ''))}</td></tr>")
-    body.append("</table><h2>Most common smallest failing inputs</h2><table><tr><th>input</th><th>learners</th><th>diagnoses</th></tr>")
+        body.append(f"<tr><td class='code'>{for_html(code)}</td><td class='num'>{n}</td><td>{for_html(hints.get(code, ''))}</td></tr>")
+    body.append("</table>")
+    if summary["scoring"] == "rubric":
+        body.append("<h2>Rubric items applied</h2><table><tr><th>rubric item</th><th>points</th><th>learners</th></tr>")
+        for item in summary["rubric"]:
+            body.append(f"<tr><td class='code'>{for_html(item['code'])}</td><td class='num'>-{item['deduction']}</td>"
+                        f"<td class='num'>{item['learners']}</td></tr>")
+        body.append("</table>")
+    body.append("<h2>Most common smallest failing inputs</h2><table><tr><th>input</th><th>learners</th><th>diagnoses</th></tr>")
     for ce in summary["common_counterexamples"]:
-        body.append(f"<tr><td class='code'>{for_html(ce['call'])}</td><td>{ce['learners']}</td>"
+        body.append(f"<tr><td class='code'>{for_html(ce['call'])}</td><td class='num'>{ce['learners']}</td>"
                     f"<td>{for_html(', '.join(ce['diagnoses']))}</td></tr>")
     body.append("</table><h2>Learners</h2><table><tr><th>learner</th><th>score</th><th>diagnoses</th></tr>")
     for learner, name, score, max_score, codes in rows:
         body.append(f"<tr><td><a href='{for_html(feedback_href(name))}'>{for_html(learner)}</a></td>"
-                    f"<td>{for_html(score)}/{for_html(max_score)}</td><td class='code'>{for_html(', '.join(codes))}</td></tr>")
+                    f"<td class='num'>{for_html(score)}/{for_html(max_score)}</td><td class='code'>{for_html(', '.join(codes))}</td></tr>")
     body.append("</table>")
     if summary["skipped"]:
         body.append(f"<h2>Skipped entries ({len(summary['skipped'])})</h2><p>Entries of the class directory that "

@@ -13,6 +13,10 @@ def report_dict(report: GradeReport) -> dict:
         "submission": report.submission,
         "score": report.score,
         "max_score": report.max_score,
+        "scoring": report.scoring,
+        "check_score": report.check_score,
+        "rubric": [item.to_dict() for item in report.rubric],
+        "scoring_note": report.scoring_note,
         "diagnoses": list(report.codes),
         "diagnosis_details": [d.to_dict() for d in report.diagnoses],
         "checks": [

@@ -1,10 +1,12 @@
 """Gradescope's results.json, rendered from a report's data form (graders/report/data.py): one test per
-check (name, score, max_score, status, output, visibility), the text report as the overall output, and
-gradekit's own data for the instructor in extra_data."""
+check (name, score, max_score, status, output, visibility), the text report as the overall output (a test's
+output holds only what the overall output does not already say), and gradekit's own data for the
+instructor in extra_data."""
 
 from __future__ import annotations
 
 from graders.engine.kind import Exercise
+from graders.report.document import document
 from graders.report.safe import for_terminal, one_line
 from graders.report.text import render_text
 
@@ -12,9 +14,9 @@ from graders.report.text import render_text
 def gradescope_results(data: dict, elapsed: float) -> dict:
     """Gradescope's results.json for a report's data form (graders.report.data.report_dict)."""
     header = f"Graded file: {one_line(data['submission'])}\n\n" if data.get("submission") else ""
-    tests = [{"name": one_line(c["label"]), "score": c["score"], "max_score": c["max_score"],
-              "status": "passed" if c["status"] == "passed" else "failed", "output": for_terminal(c["feedback"] or ""),
-              "tags": [c["name"]], "visibility": "visible"} for c in data["checks"]]
+    tests = [{"name": one_line(c.label), "score": c.score, "max_score": c.max_score,
+              "status": "passed" if c.status == "passed" else "failed", "output": for_terminal("\n".join(c.lines)),
+              "tags": [c.name], "visibility": "visible"} for c in document(data).checks]
     return {
         "score": data["score"],
         "execution_time": round(elapsed, 2),
@@ -26,6 +28,7 @@ def gradescope_results(data: dict, elapsed: float) -> dict:
         "extra_data": {"gradekit": {
             "exercise": data["exercise"], "version": data["version"], "submission": data.get("submission"),
             "max_score": data["max_score"], "diagnoses": data["diagnoses"], "seed": data["seed"],
+            "scoring": data.get("scoring"), "rubric": data.get("rubric") or [],
             "cases_digest": data["cases_digest"], "generator": data["generator"], "sandbox": data["sandbox"]}},
     }
 

@@ -44,7 +44,8 @@ def _gradekit_check(check, summary=False):
             if c.get("passed"):
                 print("PASS", head)
                 return True, head
-            why = c.get("feedback") or ""
+            shown = (report.get("rendered") or {}).get("checks") or {}
+            why = shown.get(check, c.get("feedback") or "")
             if c.get("status") == "skipped":
                 return False, f"NOT CHECKED {head}: the code did not load (see the first test cell)\n{why}"
             return False, f"FAIL {head}\n{why}"
@@ -85,6 +86,10 @@ def _gradekit_run(python, cells, tmp, exercise, options, timeout):
 
 
 def _gradekit_summary(report, exercise):
+    summary = (report.get("rendered") or {}).get("summary")
+    if summary:  # the same summary as every other format: score, mistakes with their evidence, rubric
+        print(summary)
+        return
     print(f"gradekit: {report.get('score')}/{report.get('max_score')} for {exercise}")
     for d in report.get("diagnosis_details") or []:
         detail = d.get("detail") or ""

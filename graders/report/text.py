@@ -1,4 +1,5 @@
-"""Plain text (terminals) and Markdown (feedback files), rendered from a report's data form.
+"""Plain text (terminals) and Markdown (feedback files), rendered from a report's feedback document
+(graders/report/document.py): the summary first, then the checks.
 
 Every string taken from the data passes through graders.report.safe on its way out: in text, controls and
 invisible characters become visible escapes and learner lines are indented under the renderer's own; in
@@ -7,11 +8,15 @@ Markdown, learner text is either inside a fence no content can close (md_fence) 
 
 from __future__ import annotations
 
-from graders.engine.results import PASSED
+from graders.report.document import (
+    COUNTEREXAMPLE_INTRO,
+    EVIDENCE_INTRO,
+    Document,
+    document,
+    evidence_lines,
+    rubric_line,
+)
 from graders.report.safe import for_terminal, md_fence, md_text, one_line
-
-MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERROR"}
-OUTPUT_PREVIEW = 2000
 
 
 def check_feedback_text(check) -> str:
@@ -24,7 +29,7 @@ def check_feedback_text(check) -> str:
         lines.append(fb.help)
     if fb.counterexample is not None and fb.counterexample.call != fb.call:
         ce = fb.counterexample
-        lines.append(f"Smallest failing input: {ce.call}: expected {ce.expected}, got {ce.actual}")
+        lines.append(f"{COUNTEREXAMPLE_INTRO} {ce.call}: expected {ce.expected}, got {ce.actual}")
     return "\n".join(lines)
 
 
@@ -41,58 +46,106 @@ def _nested(block: str, indent: str) -> list[str]:
     return [indent + line for line in block.split("\n")]
 
 
-def render_text(data: dict, *, markdown: bool = False) -> str:
-    inline = md_text if markdown else one_line  # engine words and learner text that must stay on one line
-    head = (lambda s: f"## {s}") if markdown else (lambda s: f"{s}:")
-    title = f"{inline(data['exercise'])}: {inline(data['score'])}/{inline(data['max_score'])}"
-    out = [f"# {title}" if markdown else title, ""]
-    if data.get("sandbox_note"):  # said first: what this grade is worth
-        out += [f"{'**Warning:**' if markdown else 'WARNING:'} {inline(data['sandbox_note'])}", ""]
-    if data["diagnosis_details"]:
-        out.append(head("What went wrong"))
-        for d in data["diagnosis_details"]:
-            show_detail = d["detail"] and d["detail"] not in d["message"]
-            if markdown:
-                detail = f" ({md_text(d['detail'])})" if show_detail else ""
-                out.append(f"- [{md_text(d['code'])}] {md_text(d['message'])}{detail}")
-            else:
-                detail = f" ({for_terminal(d['detail'])})" if show_detail else ""
-                out += _indented(f"{for_terminal(d['message'])}{detail}", f"- [{one_line(d['code'])}] ", "    ")
+class _Format:
+    """What differs between text and Markdown: headings, inline text, blocks of learner-influenced lines."""
+
+    def __init__(self, markdown: bool):
+        self.markdown = markdown
+
+    def inline(self, value) -> str:
+        return md_text(value) if self.markdown else one_line(value)
+
+    def heading(self, text: str) -> str:
+        return f"## {text}" if self.markdown else f"{text}:"
+
+    def block(self, lines: list[str], indent: str) -> list[str]:
+        text = "\n".join(lines)
+        if self.markdown:
+            return _nested(md_fence(text), indent)
+        return _indented(for_terminal(text), indent)
+
+
+def summary_lines(doc: Document, *, markdown: bool = False) -> list[str]:
+    """The summary: title, warning, each named mistake with its evidence, the smallest failing input when no
+    mistake has evidence, and the rubric items applied."""
+    f = _Format(markdown)
+    out = [f"# {f.inline(doc.title)}" if markdown else one_line(doc.title), ""]
+    if doc.warning:  # said first: what this grade is worth
+        out += [f"{'**Warning:**' if markdown else 'WARNING:'} {f.inline(doc.warning)}", ""]
+    if doc.mistakes:
+        out.append(f.heading("What went wrong"))
+        for m in doc.mistakes:
+            out += _mistake_lines(f, m)
         out.append("")
-    ce = data.get("counterexample")
-    if ce:
-        out.append(head("Smallest failing input"))
-        lines = [for_terminal(ce["call"]), f"expected: {for_terminal(ce['expected'])}",
-                 f"got:      {for_terminal(ce['actual'])}"]
-        if markdown:
-            out.append(md_fence("\n".join(lines)))
+    if doc.counterexample:
+        out.append(f.heading("Smallest failing input"))
+        ce = doc.counterexample
+        out += f.block([ce.call, f"expected: {ce.expected}", f"got:      {ce.actual}"], "" if markdown else "  ")
+        if doc.counterexample_note:
+            out.append(f"({f.inline(doc.counterexample_note)})" if markdown else f"  ({one_line(doc.counterexample_note)})")
+        out.append("")
+    if doc.rubric:
+        out.append(f.heading("Rubric items applied"))
+        out += [f"- {f.inline(rubric_line(item))}" if markdown else f"  {one_line(rubric_line(item))}"
+                for item in doc.rubric]
+    if doc.scoring_note:
+        out.append(f.inline(doc.scoring_note))
+    if doc.rubric or doc.scoring_note:
+        out.append("")
+    return out
+
+
+def _mistake_lines(f: _Format, m) -> list[str]:
+    detail = f" ({m.detail})" if m.detail else ""
+    if f.markdown:
+        out = [f"- [{md_text(m.code)}] {md_text(m.message + detail)}"]
+    else:
+        out = _indented(for_terminal(m.message + detail), f"- [{one_line(m.code)}] ", "    ")
+    if m.evidence:
+        if f.markdown:
+            out += ["", *_nested(md_fence("\n".join(evidence_lines(m.evidence, EVIDENCE_INTRO))), "  "), ""]
         else:
-            out += _indented("\n".join(lines), "  ")
-        if ce.get("explanation"):
-            out += [f"({md_text(ce['explanation'])})"] if markdown else _indented(f"({for_terminal(ce['explanation'])})", "  ")
-        out.append("")
-    out.append(head("Checks"))
-    for c in data["checks"]:
-        mark = MARKS.get(c["status"], "ERROR")
-        points = f"[{inline(c['score'])}/{inline(c['max_score'])}]"
-        out.append(f"- **{mark}** {md_text(c['label'])} {points}" if markdown
-                   else f"  {mark:5} {one_line(c['label'])}  {points}")
-        if c["status"] != PASSED and c["feedback"]:
-            if markdown:
-                out += _nested(md_fence(c["feedback"]), "  ")
-            else:
-                out += _indented(for_terminal(c["feedback"]), " " * 10)
-    output = data.get("output") or {}
-    for name in ("stdout", "stderr"):
-        total, text = output.get(f"{name}_bytes", 0), output.get(name) or ""
-        if total:
-            shown = text[:OUTPUT_PREVIEW]
-            more = f" (showing {len(shown)} of {inline(total)} bytes)" if total > len(shown) else ""
-            out += ["", f"Your code printed to {name}{more}:"]
-            shown_text = for_terminal(shown).rstrip()
-            body = shown_text.split("\n")[:30] if shown_text else []
-            out += [md_fence("\n".join(body))] if markdown else ["  " + line for line in body]
-    if data.get("cases_digest"):
-        out += ["", f"(seed {inline(data['seed'])}, cases {inline(data['cases_digest'])}, {inline(data['generator'])}, "
-                    f"sandbox: {inline(data['sandbox'])})"]
-    return "\n".join(out) + "\n"
+            out += f.block(evidence_lines(m.evidence, EVIDENCE_INTRO), "    ")
+    return out
+
+
+def check_lines(doc: Document, *, markdown: bool = False) -> list[str]:
+    f = _Format(markdown)
+    out = [f.heading("Checks")]
+    for c in doc.checks:
+        points = f"[{f.inline(c.score)}/{f.inline(c.max_score)}]"
+        out.append(f"- **{c.mark}** {md_text(c.label)} {points}" if markdown
+                   else f"  {c.mark:5} {one_line(c.label)}  {points}")
+        if c.lines:
+            out += f.block(c.lines, "  " if markdown else " " * 10)
+    if doc.skipped_note:
+        out.append(f.inline(doc.skipped_note) if markdown else f"  {doc.skipped_note}")
+    return out
+
+
+def tail_lines(doc: Document, *, markdown: bool = False) -> list[str]:
+    f = _Format(markdown)
+    out = []
+    for name, total, preview in doc.outputs:
+        more = f" (showing the start of {f.inline(total)} bytes)" if total > len(preview) else ""
+        out += ["", f"Your code printed to {name}{more}:"]
+        if preview:
+            out += f.block(preview.split("\n"), "" if markdown else "  ")
+    if doc.footer:
+        out += ["", f"({f.inline(doc.footer)})"]
+    return out
+
+
+def render_text(data: dict, *, markdown: bool = False) -> str:
+    doc = document(data)
+    lines = summary_lines(doc, markdown=markdown) + check_lines(doc, markdown=markdown) + tail_lines(doc, markdown=markdown)
+    return "\n".join(lines) + "\n"
+
+
+def rendered(data: dict) -> dict:
+    """The text renderings other tools show as they are (`grade --json`, for nbgrader's test cells): the
+    summary, and what each check adds to it."""
+    doc = document(data)
+    return {"summary": "\n".join(summary_lines(doc)).rstrip() + "\n",
+            "checks": {c.name: "\n".join(for_terminal(line) for line in c.lines) for c in doc.checks},
+            "text": render_text(data)}

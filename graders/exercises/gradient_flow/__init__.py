@@ -154,7 +154,7 @@ def _ratios(ctx, flag):
         (trial,) = ctx.of_set(name)
         kind = "residual" if flag else "plain"
         value = trial.outcome.value if trial.outcome.kind == "returned" else None
-        arr = value.array if value is not None and value.kind == "ndarray" else None
+        arr = ctx.returned_numbers(trial)
         if arr is None or arr.shape != (depth,):
             got = trial.outcome.error.short() if trial.outcome.kind == "raised" else (
                 value.describe() if value is not None else "no result")
@@ -203,6 +203,22 @@ EXAMPLES = (
             "the residual stack of the README's trace"),
 )
 
+# --------------------------------------------------------------------------------- rubric
+# Points each catalogued mistake deducts under rubric scoring (`--scoring rubric`), as a TA's rubric would.
+RUBRIC = {
+    "missing_identity_backward": 8,
+    "subtracted_skip": 6,
+    "wrong_activation_derivative": 5,
+    "missing_activation_derivative": 6,
+    "untransposed_weights": 5,
+    "reversed_order": 4,
+    "squared_norm": 3,
+    "ignores_residual": 10,
+    "output_side_gradients": 4,
+    "weight_gradients": 6,
+}
+
+
 EXERCISE = FunctionExercise(
     name="gradient_flow",
     title="Gradient flow: per-layer gradient norms of deep plain and residual tanh stacks",
@@ -225,6 +241,7 @@ EXERCISE = FunctionExercise(
         *EXPERIMENT_SETS,
     ),
     catalog=CATALOG,
+    rubric=RUBRIC,
     model=model,
     tolerance_scale=tolerance_scale,
     # purely relative: deep plain stacks give norms of 1e-10 and below, which an absolute floor would wave through

@@ -25,39 +25,39 @@ from graders.authoring import (
     strategies,
     worked_examples,
 )
-from graders.exercises.projection_shortcut.model import model, tolerance_scale
+from graders.exercises.projection_shortcut.model import OUTPUT, SHORTCUT, SUM, model, tolerance_scale, trace
 
 # ----------------------------------------------------------------------------------- mistake catalog
 CATALOG = (
     mistake("ignores_projection", "When ws is given, the shortcut is the projection ws @ x, not x itself: "
             "y = ReLU(w2 @ ReLU(w1 @ x) + ws @ x).",
-            detail="you add x as the shortcut even when a projection ws is given", use_ws=False),
+            detail="you add x as the shortcut even when a projection ws is given", use_ws=False, step=SHORTCUT),
     mistake("adds_both_shortcuts", "With a projection the shortcut is ws @ x alone: it replaces x, it is not "
             "added on top of it.",
-            detail="you add both x and ws @ x", add_x_to_projection=True),
+            detail="you add both x and ws @ x", add_x_to_projection=True, step=SHORTCUT),
     mistake("relu_on_projection", "The projection shortcut is linear: add ws @ x itself, not ReLU(ws @ x). The "
             "only ReLUs are on the hidden layer and on the sum.",
-            detail="you add ReLU(ws @ x) instead of ws @ x", act_on_projection=True),
+            detail="you add ReLU(ws @ x) instead of ws @ x", act_on_projection=True, step=SHORTCUT),
     mistake("projection_transposed", "ws has shape (m, n): it maps x (n,) to m values as ws @ x.",
-            detail="ws is applied transposed (as x @ ws or ws.T @ x)", transpose_ws=True),
-    mistakes.missing_final_relu("s", "block"),
+            detail="ws is applied transposed (as x @ ws or ws.T @ x)", transpose_ws=True, step=SHORTCUT),
+    mistakes.missing_final_relu("s", "block", step=OUTPUT),
     mistake("truncates_or_pads", "When ws is None and m != n, raise a ValueError: cutting x down or padding it "
             "with zeros to m values hides a missing projection instead of reporting it.",
-            forms=(Form("truncate_x", {"mismatch": "truncate"}, "you cut x down to its first m values (x[:m])"),
-                   Form("zero_pad_x", {"mismatch": "pad"}, "you pad x with zeros to m values"),
+            forms=(Form("truncate_x", {"mismatch": "truncate"}, "you cut x down to its first m values (x[:m])", SHORTCUT),
+                   Form("zero_pad_x", {"mismatch": "pad"}, "you pad x with zeros to m values", SHORTCUT),
                    Form("truncate_or_pad_x", {"mismatch": "fit"},
-                        "you cut x down or pad it with zeros, whichever makes it m values long"))),
+                        "you cut x down or pad it with zeros, whichever makes it m values long", SHORTCUT))),
     mistake("no_shape_check", "Check the shapes yourself when ws is None: numpy does not always refuse to add "
             "vectors of different lengths (an x of shape (1,) is broadcast to any length). Raise a ValueError "
             "whenever m != n.",
             detail="you rely on numpy to reject the addition, and it broadcasts an x with a single value",
-            mismatch="numpy"),
+            mismatch="numpy", step=SHORTCUT),
     mistakes.missing_first_relu(),
     mistakes.extra_relu_before_skip("the shortcut"),
-    mistakes.skip_after_final_relu("y = ReLU(F(x) + s)"),
+    mistakes.skip_after_final_relu("y = ReLU(F(x) + s)", step=SUM),
     mistake("missing_shortcut", "The block adds a shortcut before the final ReLU: x when ws is None, ws @ x "
             "otherwise.",
-            detail="you never add the shortcut", add_shortcut=False),
+            detail="you never add the shortcut", add_shortcut=False, step=SUM),
     mistakes.transposed_weights("w2 (m, h) maps it to m values as w2 @ a"),
 )
 
@@ -177,6 +177,24 @@ def _a(*rows):
     return np.array(rows, dtype=float)
 
 
+# --------------------------------------------------------------------------------- rubric
+# Points each catalogued mistake deducts under rubric scoring (`--scoring rubric`), as a TA's rubric would.
+RUBRIC = {
+    "ignores_projection": 10,
+    "adds_both_shortcuts": 8,
+    "relu_on_projection": 5,
+    "projection_transposed": 6,
+    "missing_final_relu": 5,
+    "truncates_or_pads": 6,
+    "no_shape_check": 4,
+    "missing_first_relu": 5,
+    "extra_relu_before_skip": 5,
+    "skip_after_final_relu": 5,
+    "missing_shortcut": 10,
+    "transposed_weights": 6,
+}
+
+
 EXERCISE = FunctionExercise(
     name="projection_shortcut",
     title="Projection shortcut: y = ReLU(w2 @ ReLU(w1 @ x) + ws @ x) when the sizes differ",
@@ -208,7 +226,9 @@ EXERCISE = FunctionExercise(
         *EDGE_SETS,
     ),
     catalog=CATALOG,
+    rubric=RUBRIC,
     model=model,
+    trace=trace,
     tolerance_scale=tolerance_scale,
     expected_errors=("ValueError",),
     seed=20261203,

@@ -63,3 +63,20 @@ def tolerance_scale(x, w1, w2, ws=None):
     x, w1, w2 = (np.abs(np.asarray(a, dtype=float)) for a in (x, w1, w2))
     shortcut = x if ws is None else np.abs(np.asarray(ws, dtype=float)) @ x
     return w2 @ (w1 @ x) + shortcut
+
+
+SHORTCUT, SUM, OUTPUT = "s (x, or ws @ x)", "w2 @ a + s", "y = ReLU(w2 @ a + s)"
+
+
+def trace(x, w1, w2, ws=None):
+    """The correct computation step by step (shown with a named mistake's evidence)."""
+    x, w1, w2 = (np.asarray(a, dtype=float) for a in (x, w1, w2))
+    hidden = w1 @ x
+    a = relu(hidden)
+    branch = w2 @ a
+    steps = [("w1 @ x", hidden), ("a = ReLU(w1 @ x)", a), ("w2 @ a", branch)]
+    if ws is None and branch.shape[0] != x.shape[0]:
+        return steps + [(SHORTCUT, f"ws is None and x has shape {x.shape}, not {branch.shape}: raise ValueError")]
+    shortcut = x if ws is None else np.asarray(ws, dtype=float) @ x
+    total = branch + shortcut
+    return steps + [(SHORTCUT, shortcut), (SUM, total), (OUTPUT, relu(total))]

@@ -25,7 +25,17 @@ from graders.authoring import (
     strategies,
     worked_examples,
 )
-from graders.exercises.residual_backward.model import model, tolerance_scale
+from graders.exercises.residual_backward.model import (
+    G_A,
+    G_H,
+    G_Z,
+    GRAD_W1,
+    GRAD_W2,
+    GRAD_X,
+    model,
+    tolerance_scale,
+    trace,
+)
 
 PARTS = (("grad_x", ("n",)), ("grad_w1", ("h", "n")), ("grad_w2", ("n", "h")))
 PART_NAMES = tuple(name for name, _ in PARTS)
@@ -38,54 +48,59 @@ CATALOG = (
             "The shortcut adds x to the branch, so x reaches the loss along two paths and their gradients add: "
             "grad_x = w1.T @ g_h + g_z, where g_z = grad_y * (z > 0) is the gradient at the final ReLU's input. "
             "The '+ g_z' is the identity path (dz/dx = w2 @ diag(ReLU'(w1 @ x)) @ w1 + I).",
-            detail="grad_x lacks the + g_z term of the identity path", shortcut="none"),
+            detail="grad_x lacks the + g_z term of the identity path", shortcut="none", step=GRAD_X),
     mistake("shortcut_gradient_unmasked",
             "The identity path also passes through the final ReLU: add g_z = grad_y * (z > 0) to grad_x, "
             "not grad_y itself.",
-            detail="grad_x adds grad_y instead of g_z = grad_y * (z > 0)", shortcut="unmasked"),
+            detail="grad_x adds grad_y instead of g_z = grad_y * (z > 0)", shortcut="unmasked", step=GRAD_X),
     mistake("missing_final_relu_mask",
             "Backpropagate through the final ReLU first: g_z = grad_y * (z > 0) with z = w2 @ ReLU(w1 @ x) + x. "
             "Outputs that the final ReLU clipped to 0 pass no gradient back.",
-            detail="you use grad_y where g_z = grad_y * (z > 0) belongs", final_mask="none"),
+            detail="you use grad_y where g_z = grad_y * (z > 0) belongs", final_mask="none", step=G_Z),
     mistake("final_mask_without_shortcut",
             "The final ReLU acts on the sum z = w2 @ a + x: take its mask (z > 0) from that sum, shortcut "
             "included, not from the branch w2 @ a alone.",
-            detail="the final ReLU's mask is computed from w2 @ a instead of w2 @ a + x", final_mask="branch"),
+            detail="the final ReLU's mask is computed from w2 @ a instead of w2 @ a + x", final_mask="branch",
+            step=G_Z),
     mistake("missing_first_relu_mask",
             "Backpropagate through the hidden ReLU too: g_h = (w2.T @ g_z) * (w1 @ x > 0). Hidden units that "
             "the first ReLU switched off pass no gradient to w1 or x.",
-            detail="you use w2.T @ g_z where g_h = (w2.T @ g_z) * (w1 @ x > 0) belongs", first_mask="none"),
+            detail="you use w2.T @ g_z where g_h = (w2.T @ g_z) * (w1 @ x > 0) belongs", first_mask="none",
+            step=G_H),
     mistake("relu_instead_of_derivative",
             "The derivative of ReLU is the step ReLU'(v) = 1 where v > 0, else 0: multiply the gradient by "
             "(v > 0), not by ReLU(v).",
-            forms=(Form("final", {"final_mask": "value"}, "at the final ReLU you multiply by ReLU(z) instead of (z > 0)"),
+            forms=(Form("final", {"final_mask": "value"}, "at the final ReLU you multiply by ReLU(z) instead of (z > 0)",
+                        G_Z),
                    Form("hidden", {"first_mask": "value"},
-                        "at the hidden ReLU you multiply by ReLU(w1 @ x) instead of (w1 @ x > 0)"),
-                   Form("both", BOTH_MASKS_ARE_RELU, "at both ReLUs you multiply by ReLU(v) instead of (v > 0)"))),
+                        "at the hidden ReLU you multiply by ReLU(w1 @ x) instead of (w1 @ x > 0)", G_H),
+                   Form("both", BOTH_MASKS_ARE_RELU, "at both ReLUs you multiply by ReLU(v) instead of (v > 0)", G_Z))),
     mistake("outer_product_reversed",
             "A weight's gradient has the weight's shape: grad_w1 = outer(g_h, x) is (h, n) like w1, and "
             "grad_w2 = outer(g_z, a) is (n, h) like w2. np.outer(u, v)[i, j] = u[i] * v[j]: the gradient of the "
             "layer's output comes first, the layer's input second.",
             forms=(Form("grad_w1", {"outer_w1": "reversed"},
                         "grad_w1 is np.outer(x, g_h), shape (n, h) instead of (h, n): the outer product is the "
-                        "wrong way round (its transpose when h = n)"),
+                        "wrong way round (its transpose when h = n)", GRAD_W1),
                    Form("grad_w2", {"outer_w2": "reversed"},
                         "grad_w2 is np.outer(a, g_z), shape (h, n) instead of (n, h): the outer product is the "
-                        "wrong way round (its transpose when h = n)"),
+                        "wrong way round (its transpose when h = n)", GRAD_W2),
                    Form("both", {"outer_w1": "reversed", "outer_w2": "reversed"},
                         "grad_w1 and grad_w2 are both outer products the wrong way round (shapes (n, h) and "
-                        "(h, n) instead of (h, n) and (n, h))"))),
+                        "(h, n) instead of (h, n) and (n, h))", GRAD_W2))),
     mistake("weights_not_transposed",
             "Going backward through v -> w @ v multiplies by the transpose: dL/dv = w.T @ dL/d(w @ v). "
             "w2 is (n, h), so w2.T @ g_z is (h,); w1 is (h, n), so w1.T @ g_h is (n,).",
-            forms=(Form("w1", {"transpose_w1": False}, "grad_x uses w1 @ g_h instead of w1.T @ g_h"),
-                   Form("w2", {"transpose_w2": False}, "the hidden gradient uses w2 @ g_z instead of w2.T @ g_z"),
+            forms=(Form("w1", {"transpose_w1": False}, "grad_x uses w1 @ g_h instead of w1.T @ g_h", GRAD_X),
+                   Form("w2", {"transpose_w2": False}, "the hidden gradient uses w2 @ g_z instead of w2.T @ g_z", G_A),
                    Form("both", {"transpose_w1": False, "transpose_w2": False},
-                        "neither weight is transposed: w2 @ g_z and w1 @ g_h instead of w2.T @ g_z and w1.T @ g_h"))),
+                        "neither weight is transposed: w2 @ g_z and w1 @ g_h instead of w2.T @ g_z and w1.T @ g_h",
+                        G_A))),
     mistake("preactivation_in_weight_gradient",
             "grad_w2 = outer(g_z, a) multiplies by what w2 multiplied in the forward pass: the activation "
             "a = ReLU(w1 @ x), not the pre-activation w1 @ x.",
-            detail="grad_w2 uses the pre-activation w1 @ x instead of a = ReLU(w1 @ x)", w2_input="preactivation"),
+            detail="grad_w2 uses the pre-activation w1 @ x instead of a = ReLU(w1 @ x)", w2_input="preactivation",
+            step=GRAD_W2),
 )
 
 # -------------------------------------------------------------------------------- generated inputs
@@ -264,6 +279,21 @@ def laid_out(x, w1, w2, grad_y, **overrides):
 EXAMPLE_3 = (np.array([1.0, -1.0]), np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]]),
              np.array([[1.0, 2.0, 1.0], [0.0, 1.0, -1.0]]), np.array([1.0, 2.0]))
 
+# --------------------------------------------------------------------------------- rubric
+# Points each catalogued mistake deducts under rubric scoring (`--scoring rubric`), as a TA's rubric would.
+RUBRIC = {
+    "missing_shortcut_gradient": 8,
+    "shortcut_gradient_unmasked": 5,
+    "missing_final_relu_mask": 6,
+    "final_mask_without_shortcut": 5,
+    "missing_first_relu_mask": 6,
+    "relu_instead_of_derivative": 6,
+    "outer_product_reversed": 5,
+    "weights_not_transposed": 6,
+    "preactivation_in_weight_gradient": 5,
+}
+
+
 EXERCISE = FunctionExercise(
     name="residual_backward",
     title="Residual unit, backward pass: the gradients of y = ReLU(w2 @ ReLU(w1 @ x) + x)",
@@ -297,7 +327,9 @@ EXERCISE = FunctionExercise(
         CaseSet("numerical", NUMERICAL, 12, "small cases for the numerical gradient check"),
     ),
     catalog=CATALOG,
+    rubric=RUBRIC,
     model=laid_out,
+    trace=trace,
     tolerance_scale=tolerance_scale,
     admissible=lambda *args: away_from_kinks(args),  # counterexamples stay off ReLU's kinks too
     seed=20261207,

@@ -51,3 +51,21 @@ def tolerance_scale(x, w1, w2, grad_y):
     x, w1, w2, grad_y = (np.abs(np.asarray(v, dtype=float)) for v in (x, w1, w2, grad_y))
     back = w2.T @ grad_y
     return w1.T @ back + grad_y, np.outer(back, x), np.outer(grad_y, w1 @ x)
+
+
+Z, G_Z, GRAD_W2, G_A, G_H, GRAD_W1, GRAD_X = (
+    "z = w2 @ a + x", "g_z = grad_y * (z > 0)", "grad_w2 = outer(g_z, a)", "g_a = w2.T @ g_z",
+    "g_h = g_a * (w1 @ x > 0)", "grad_w1 = outer(g_h, x)", "grad_x = w1.T @ g_h + g_z")
+
+
+def trace(x, w1, w2, grad_y):
+    """The correct computation step by step, forward then backward (shown with a mistake's evidence)."""
+    x, w1, w2, grad_y = (np.asarray(v, dtype=float) for v in (x, w1, w2, grad_y))
+    z1 = w1 @ x
+    a = np.maximum(0.0, z1)
+    z = w2 @ a + x
+    g_z = grad_y * (z > 0)
+    g_a = w2.T @ g_z
+    g_h = g_a * (z1 > 0)
+    return [("w1 @ x", z1), ("a = ReLU(w1 @ x)", a), (Z, z), (G_Z, g_z), (GRAD_W2, np.outer(g_z, a)), (G_A, g_a),
+            (G_H, g_h), (GRAD_W1, np.outer(g_h, x)), (GRAD_X, w1.T @ g_h + g_z)]

@@ -19,25 +19,25 @@ from graders.authoring import (
     strategies,
     worked_examples,
 )
-from graders.exercises.residual_unit.model import model, tolerance_scale
+from graders.exercises.residual_unit.model import OUTPUT, SUM, model, tolerance_scale, trace
 
 # ----------------------------------------------------------------------------------- mistake catalog
 CATALOG = (
     mistakes.missing_first_relu(),
-    mistakes.missing_final_relu("x", "unit"),
+    mistakes.missing_final_relu("x", "unit", step=OUTPUT),
     mistakes.extra_relu_before_skip("x"),
-    mistakes.skip_after_final_relu("y = ReLU(F(x) + x)"),
+    mistakes.skip_after_final_relu("y = ReLU(F(x) + x)", step=SUM),
     mistake("missing_skip", "The residual unit adds the input x back (the skip connection) before the final ReLU.",
-            detail="you never add the shortcut x", skip=0.0),
+            detail="you never add the shortcut x", skip=0.0, step=SUM),
     mistake("skip_subtracted", "The shortcut is added, not subtracted: y = ReLU(F(x) + x).",
-            detail="you subtract x instead of adding it", skip=-1.0),
+            detail="you subtract x instead of adding it", skip=-1.0, step=SUM),
     mistake("relu_on_shortcut", "The identity shortcut carries x itself, not ReLU(x).",
-            detail="you add ReLU(x) instead of x", act_on_shortcut=True),
+            detail="you add ReLU(x) instead of x", act_on_shortcut=True, step=SUM),
     mistakes.transposed_weights("w2 (n, h) maps back as w2 @ a"),
     mistake("swapped_weights", "w1 is the first layer and w2 the second: y = ReLU(w2 @ ReLU(w1 @ x) + x).",
-            detail="you apply w2 first and w1 second", swap=True),
+            detail="you apply w2 first and w1 second", swap=True, step=mistakes.HIDDEN),
     mistake("wrong_activation", "ReLU is max(0, v), applied element-wise.",
-            forms=tuple(Form(name, {"act": name}, f"you use {label} where ReLU belongs")
+            forms=tuple(Form(name, {"act": name}, f"you use {label} where ReLU belongs", mistakes.ACTIVATION)
                         for name, label in (("sigmoid", "a sigmoid"), ("tanh", "tanh"),
                                             ("leaky_relu", "a leaky ReLU"), ("min_relu", "min(0, v)")))),
 )
@@ -85,6 +85,22 @@ def _eye(n, scale=1.0):
     return np.eye(n) * scale
 
 
+# --------------------------------------------------------------------------------- rubric
+# Points each catalogued mistake deducts under rubric scoring (`--scoring rubric`), as a TA's rubric would.
+RUBRIC = {
+    "missing_first_relu": 5,
+    "missing_final_relu": 5,
+    "extra_relu_before_skip": 5,
+    "skip_after_final_relu": 5,
+    "missing_skip": 10,
+    "skip_subtracted": 6,
+    "relu_on_shortcut": 5,
+    "transposed_weights": 6,
+    "swapped_weights": 6,
+    "wrong_activation": 6,
+}
+
+
 EXERCISE = FunctionExercise(
     name="residual_unit",
     title="Residual unit: y = ReLU(w2 @ ReLU(w1 @ x) + x)",
@@ -104,7 +120,9 @@ EXERCISE = FunctionExercise(
         *EDGE_SETS,
     ),
     catalog=CATALOG,
+    rubric=RUBRIC,
     model=model,
+    trace=trace,
     tolerance_scale=tolerance_scale,
     seed=20261122,
 )

@@ -40,3 +40,16 @@ def tolerance_scale(x, w1, w2):
     """Magnitude of the terms summed into each output element (bounds float32/loop rounding)."""
     x, w1, w2 = (np.abs(np.asarray(a, dtype=float)) for a in (x, w1, w2))
     return w2 @ (w1 @ x) + x
+
+
+SUM, OUTPUT = "w2 @ a + x", "y = ReLU(w2 @ a + x)"
+
+
+def trace(x, w1, w2):
+    """The correct computation step by step (shown with a named mistake's evidence)."""
+    x, w1, w2 = (np.asarray(a, dtype=float) for a in (x, w1, w2))
+    hidden = w1 @ x
+    a = np.maximum(0.0, hidden)
+    branch = w2 @ a
+    total = branch + x
+    return [("w1 @ x", hidden), ("a = ReLU(w1 @ x)", a), ("w2 @ a", branch), (SUM, total), (OUTPUT, np.maximum(0.0, total))]

@@ -159,9 +159,34 @@ Q5 = Choice("Q5_PYTORCH_ERROR", (
 
 
 # --------------------------------------------------------------------------------------- the quiz
+# --------------------------------------------------------------------------------- rubric
+# Points each wrong answer deducts under rubric scoring: the question's points, except a shape that only
+# leaves out the batch axis, which a TA would half-credit.
+RUBRIC = {
+    "q1_more_parameters": 1,
+    "q1_skips_computation": 1,
+    "q1_regularization": 1,
+    "q2_valid_padding": 2,
+    "q2_add_concatenates": 2,
+    "q2_missing_batch": 1,
+    "q2_downsampled": 2,
+    "q3_drop_skip": 2,
+    "q3_same_padding": 2,
+    "q3_concatenate": 2,
+    "q4_no_difference": 1,
+    "q4_shortcut_bypasses_learning": 1,
+    "q4_overfitting": 1,
+    "q5_conv1_channels": 1,
+    "q5_padding_shrinks": 1,
+    "q5_broadcasting": 1,
+    "q5_inplace_autograd": 1,
+}
+
+
 EXERCISE = Quiz(
     name="resnet_concepts",
     title="ResNet concepts: skip connections, shapes and projection shortcuts (quiz)",
     order=5,
     questions=(Q1, Q2, Q3, Q4, Q5),
+    rubric=RUBRIC,
 )

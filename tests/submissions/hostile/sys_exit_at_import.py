@@ -1,4 +1,4 @@
-# expect: raises
+# expect: exits
 # threat: raises SystemExit(3) at module level, during the import
 import sys; sys.exit(3)
 
