@@ -206,11 +206,12 @@ def content_hash(exercise: Exercise, source: str | None, error: str | None, path
 _STATE: dict = {}
 
 
-def _init_worker(exercise_name: str, scoring: str, limits: Limits, isolation: str) -> None:
+def _init_worker(exercise_name: str, scoring: str, limits: Limits, isolation: str, visibility) -> None:
     from graders import exercises
     from graders.engine.scoring import with_scoring
 
     _STATE["exercise"] = with_scoring(exercises.get(exercise_name), scoring)
+    _STATE["visibility"] = visibility
     _STATE["sandbox"] = sandbox = Sandbox(limits=limits, isolation=isolation)
     # Pool processes leave through multiprocessing's exit hook, not atexit: stop the worker there.
     multiprocessing.util.Finalize(None, sandbox.stop, exitpriority=10)
@@ -251,7 +252,7 @@ def _grade_one(learner: str, path: str, out_dir: str) -> dict:
             sandbox.stop()
             data = grader_error_result(exercise, f"{type(exc).__name__}: {exc}")
     data.update(learner=learner, path=path, content_hash=digest)
-    write_feedback(Path(out_dir), data)
+    write_feedback(Path(out_dir), data, _STATE.get("visibility"))
     write_result(Path(out_dir), data)
     return {"learner": learner, "score": data["score"], "diagnoses": data["diagnoses"]}
 
@@ -312,7 +313,7 @@ def prepare(exercise: Exercise) -> None:
 
 
 def run_batch(directory: Path, exercise: Exercise, out: Path, *, jobs: int, limits: Limits, isolation: str,
-              force: bool = False, progress=None) -> BatchSummary:
+              force: bool = False, progress=None, visibility=None) -> BatchSummary:
     """Grade a class directory, or the zip an LMS hands out (graders/lms.py), into ``out``."""
     out_resolved, dir_resolved = Path(out).resolve(), Path(directory).resolve()
     if out_resolved == dir_resolved or dir_resolved in out_resolved.parents:
@@ -322,16 +323,17 @@ def run_batch(directory: Path, exercise: Exercise, out: Path, *, jobs: int, limi
     else:
         found, roster = scan_class(directory), None
     summary = grade_class(found, exercise, Path(out), jobs=jobs, limits=limits, isolation=isolation, force=force,
-                          progress=progress, columns=lms_columns(roster))
+                          progress=progress, columns=lms_columns(roster), visibility=visibility)
     if roster is not None:
-        write_lms_grades(Path(out), exercise, found.entries, roster)
+        write_lms_grades(Path(out), exercise, found.entries, roster, visibility)
     return summary
 
 
 def grade_class(found: ClassDirectory, exercise: Exercise, out: Path, *, jobs: int, limits: Limits, isolation: str,
-                force: bool = False, progress=None, columns: dict | None = None) -> BatchSummary:
+                force: bool = False, progress=None, columns: dict | None = None, visibility=None) -> BatchSummary:
     """Grade the entries (resuming, skipping unchanged ones) and write the class outputs. ``columns``:
-    extra grades.csv columns, learner -> {column: value}."""
+    extra grades.csv columns, learner -> {column: value}; ``visibility``: what learners' feedback files
+    show (graders/report/visibility.py; the instructor's outputs keep everything)."""
     started = time.monotonic()
     entries = found.entries
     (out / RESULTS).mkdir(parents=True, exist_ok=True)
@@ -340,16 +342,17 @@ def grade_class(found: ClassDirectory, exercise: Exercise, out: Path, *, jobs: i
     to_grade = [e for e in todo if not e.problem]
     for entry in refused:  # nothing to run: written here
         data = problem_result(exercise, entry)
-        write_feedback(out, data)
+        write_feedback(out, data, visibility)
         write_result(out, data)
     if progress:
         progress(0, len(to_grade))
     if to_grade:
         prepare(exercise)
-        _run_pool(to_grade, exercise, out, jobs=jobs, limits=limits, isolation=isolation, progress=progress)
+        _run_pool(to_grade, exercise, out, jobs=jobs, limits=limits, isolation=isolation, progress=progress,
+                  visibility=visibility)
     from graders.report.classbook import write_class_outputs
 
-    write_class_outputs(exercise, entries, out, skipped=found.skipped, columns=columns)
+    write_class_outputs(exercise, entries, out, skipped=found.skipped, columns=columns, visibility=visibility)
     return BatchSummary(len(todo), len(entries) - len(todo), len(entries), time.monotonic() - started,
                         list(found.skipped))
 
@@ -360,30 +363,37 @@ NOT_SUBMITTED_MESSAGE = "Not submitted: no .py or .ipynb file for this exercise 
 LMS_FILES = "lms_files"
 
 
-def lms_class(zip_path: Path, exercise: Exercise, out: Path, wanted=None) -> tuple[ClassDirectory, dict]:
-    """A class directory read from an LMS download: one row per LMS identity (its latest code file; none:
-    a not_submitted row), the superseded and ignored files listed as skipped entries."""
-    from graders.lms import LmsError, extract_latest, read_download, save_roster
+def lms_class(zip_path: Path, exercise: Exercise, out: Path, wanted=None, identity=None) -> tuple[ClassDirectory, dict]:
+    """A class directory read from an LMS download: one row per LMS identity (the file that counts: named
+    after the exercise, else defining its function, else the newest; none: a not_submitted row), the other
+    and ignored files listed as skipped entries."""
+    from graders.lms import LmsError, extract_latest, load_roster, read_download, save_roster
 
     try:
         download = read_download(zip_path)
     except LmsError as exc:
         raise BatchError(str(exc)) from None
-    records = extract_latest(download, zip_path, out / LMS_FILES / exercise.name, wanted)
+    stem = Path(exercise.stub).stem
+
+    def rank(name: str, text: str) -> tuple[bool, bool]:
+        return Path(name).stem == stem, exercise.declared_in(text) or f"def {exercise.function}(" in text
+
+    records = extract_latest(download, zip_path, out / LMS_FILES / exercise.name, wanted, rank, identity)
     save_roster(out, records, download)
     entries, skipped = [], []
     for learner, record in sorted(records.items()):
         if record["path"]:
             entries.append(Entry(learner, Path(record["path"])))
+        elif record["error"]:
+            entries.append(Entry(learner, out / LMS_FILES / exercise.name, UNREADABLE,
+                                 f"Your submission could not be read: {record['error']}"))
         else:
             entries.append(Entry(learner, out / LMS_FILES / exercise.name, NOT_SUBMITTED, NOT_SUBMITTED_MESSAGE))
-        skipped += [SkippedEntry(f"{learner}: {name}", "an earlier upload: the latest one counts")
+        skipped += [SkippedEntry(f"{learner}: {name}", "another upload: one file counts (see the learner's row)")
                     for name in record["superseded"]]
         skipped += [SkippedEntry(f"{learner}: {name}", "not a .py or .ipynb file for this exercise")
                     for name in record["other_files"]]
     skipped += [SkippedEntry(item["member"], item["reason"]) for item in download.ignored]
-    from graders.lms import load_roster
-
     return ClassDirectory(entries, skipped), load_roster(out)
 
 
@@ -394,16 +404,21 @@ def lms_columns(roster: dict | None) -> dict | None:
                       "lms_id": record["user_id"]} for learner, record in roster["learners"].items()}
 
 
-def write_lms_grades(out: Path, exercise: Exercise, entries: list[Entry], roster: dict) -> Path:
-    """canvas_grades.csv (a Canvas gradebook import) or moodle_grades.csv (a Moodle grading worksheet)."""
+def write_lms_grades(out: Path, exercise: Exercise, entries: list[Entry], roster: dict, visibility=None) -> Path:
+    """canvas_grades.csv (a Canvas gradebook import) or moodle_grades.csv (a Moodle grading worksheet): what
+    learners may see (the worksheet's feedback follows the visibility settings); a grader error leaves the
+    grade empty rather than exporting a 0."""
     from graders.lms import canvas_gradebook, moodle_worksheet
+    from graders.report.visibility import learner_view
 
     rows, feedback = [], {}
     for data in iter_results(entries, out, exercise):
-        rows.append({"learner": data["learner"], "score": data["score"], "max_score": data["max_score"]})
+        failed = GRADER_ERROR in data["diagnoses"]
+        rows.append({"learner": data["learner"], "score": "" if failed else data["score"], "max_score": data["max_score"]})
+        view = learner_view(data, visibility) if visibility is not None else data
         named = "; ".join(f"[{d.get('code')}] {d.get('message')}" + (f" ({d['detail']})" if d.get("detail") else "")
-                          for d in data.get("diagnosis_details") or [])
-        feedback[data["learner"]] = f"{data['score']}/{data['max_score']}" + (f": {named}" if named else "")
+                          for d in view.get("diagnosis_details") or [])
+        feedback[data["learner"]] = f"{view['score']}/{view['max_score']}" + (f": {named}" if named else "")
     if roster["lms"] == "canvas":
         target = out / "canvas_grades.csv"
         write_atomic(target, canvas_gradebook(rows, roster, f"{exercise.title} ({exercise.name})"))
@@ -417,7 +432,8 @@ POOL_LOST = "the grading process stopped while grading this submission"
 POOL_DEAD = "the grading processes stop before grading anything"
 
 
-def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits, isolation, progress) -> None:
+def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits, isolation, progress,
+              visibility=None) -> None:
     """Grade `todo` in a pool of processes. A pool process that dies (it never runs learner code, so this
     is rare) loses what it held: that is retried one submission at a time, so one bad submission cannot
     break the rest again; the one a lone process died on is a grader_error row (retried by the next run).
@@ -441,7 +457,7 @@ def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits,
     while pending:
         completed, lost, running = 0, [], {}
         with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=_init_worker,
-                                 initargs=(exercise.name, exercise.scoring, limits, isolation)) as pool:
+                                 initargs=(exercise.name, exercise.scoring, limits, isolation, visibility)) as pool:
             while (pending or running) and not lost:
                 while pending and len(running) < jobs * 4:
                     entry = pending.pop()

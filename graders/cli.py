@@ -16,9 +16,11 @@ from graders.options import (
     UsageError,
     add_sandbox_options,
     add_scoring_option,
+    add_visibility_options,
     limits_from,
     make_sandbox,
     pick_exercise,
+    visibility_from,
 )
 from graders.sandbox.launcher import Limits, Sandbox, SandboxError
 from graders.submission import SubmissionError, SubmissionTooLarge, load
@@ -28,6 +30,7 @@ def cmd_grade(args) -> int:
     from graders.engine.grading import grade_source, too_large_report
     from graders.report.data import report_dict
     from graders.report.text import render_text, rendered
+    from graders.report.visibility import learner_view
 
     path = Path(args.file)
     if path.is_dir():
@@ -36,18 +39,21 @@ def cmd_grade(args) -> int:
     try:
         submission = load(path, Path(exercise.stub).stem if exercise else None)
     except SubmissionTooLarge as exc:  # the learner's file, graded: 0 with the code too_large
-        report = too_large_report(pick_exercise(args.exercise, _head(exc.file), args.scoring), exc.size, str(exc.file))
+        exercise = pick_exercise(args.exercise, _head(exc.file), args.scoring)
+        visibility = visibility_from(args, exercise)
+        report = too_large_report(exercise, exc.size, str(exc.file))
     except SubmissionError as exc:
         raise UsageError(str(exc)) from None
     else:
         exercise = pick_exercise(args.exercise, submission.source, args.scoring)
+        visibility = visibility_from(args, exercise)  # a bad setting is an error before any grading
         with make_sandbox(args) as sandbox:
             report = grade_source(exercise, submission.source, sandbox=sandbox, submission=str(submission.path))
     data = report_dict(report)
     if args.json:
-        print(json.dumps({**data, "rendered": rendered(data)}, indent=2))
+        print(json.dumps({**data, "rendered": rendered(data, visibility)}, indent=2))
     else:
-        print(render_text(data), end="")
+        print(render_text(learner_view(data, visibility) if args.learner_view else data), end="")
     return 0
 
 
@@ -98,7 +104,8 @@ def cmd_batch(args) -> int:
     probe.stop()
     try:
         summary = run_batch(directory, exercise, Path(args.out), jobs=jobs, limits=limits_from(args),
-                            isolation=isolation, force=args.force, progress=Progress())
+                            isolation=isolation, force=args.force, progress=Progress(),
+                            visibility=visibility_from(args, exercise))
     except BatchError as exc:
         raise UsageError(str(exc)) from None
     per = summary.elapsed / summary.graded * 1000 if summary.graded else 0.0
@@ -144,8 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--exercise", help="exercise name (default: recognised from the function the file defines)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--learner-view", action="store_true",
+                   help="print what the learner may see now (--visibility, --due); the JSON's `rendered` always is")
     add_sandbox_options(p)
     add_scoring_option(p)
+    add_visibility_options(p)
     p.set_defaults(run=cmd_grade)
     p = sub.add_parser("batch", help="grade a whole class: one .py/.ipynb or folder per learner, or an LMS download "
                                      "(Canvas, Moodle .zip)")
@@ -156,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     add_sandbox_options(p)
     add_scoring_option(p)
+    add_visibility_options(p)
     p.set_defaults(run=cmd_batch)
     p = sub.add_parser("doctor", help="say what isolation learners' code gets on this machine (exit 1 if not bubblewrap)")
     p.add_argument("--json", action="store_true")
@@ -169,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add subcommands: each defines register(subparsers, add_sandbox_options).
-COMMAND_MODULES: tuple[str, ...] = ("scaffold", "lint", "nbgrader", "gradescope", "release")
+COMMAND_MODULES: tuple[str, ...] = ("scaffold", "lint", "course", "nbgrader", "gradescope", "prairielearn", "release")
 
 
 def main(argv: list[str] | None = None) -> int:

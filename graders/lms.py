@@ -26,6 +26,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,12 +34,16 @@ from pathlib import Path
 from graders.store import learner_key, write_atomic
 from graders.submission import MAX_NOTEBOOK_BYTES, SUFFIXES, is_junk
 
-CANVAS = re.compile(r"^(?P<name>[a-z0-9]+?)(?P<late>_late)?_(?P<user>\d+)_(?P<attachment>\d+)_(?P<file>.+)$",
-                    re.IGNORECASE)
-CANVAS_TEXT = re.compile(r"^(?P<name>[a-z0-9]+?)(?P<late>_late)?_(?P<user>\d+)_(?P<file>text\.html|link\.html)$",
-                         re.IGNORECASE)  # an online text or URL entry: no attachment id
-MOODLE = re.compile(r"^(?P<name>.+)_(?P<user>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$", re.DOTALL)
-RESUBMITTED = re.compile(r"-\d+(?=\.[^.]+$)")  # Canvas's suffix on a re-uploaded file name
+# Canvas writes the prefix: the name (Unicode letters kept; anonymous grading: anon_<id>), then the ids. The
+# first match wins, so a learner's own file name ("x_1002_5009_y.py") cannot move the file to someone else.
+CANVAS = re.compile(r"^(?P<name>.+?)(?P<late>_late)?_(?P<user>\d+)_(?P<attachment>\d+)_(?P<file>.+)$",
+                    re.IGNORECASE | re.DOTALL)
+CANVAS_TEXT = re.compile(r"^(?P<name>.+?)(?P<late>_late)?_(?P<user>\d+)_(?P<file>text\.html|link\.html)$",
+                         re.IGNORECASE | re.DOTALL)  # an online text or URL entry: no attachment id
+# Moodle writes "Full Name_<id>_assignsubmission_<plugin>_": names hold no underscore (Moodle writes spaces),
+# so the first match is Moodle's, never one inside the learner's own file name.
+MOODLE = re.compile(r"^(?P<name>[^_/]+)_(?P<user>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$", re.DOTALL)
+RESUBMITTED = re.compile(r"(?:-\d+| \(\d+\))(?=\.[^.]+$)")  # a re-uploaded file's suffix: Canvas -1, browsers (1)
 MAX_MEMBERS = 20_000
 ROSTER = "lms.json"
 
@@ -59,13 +64,13 @@ class LmsFile:
 class LmsLearner:
     lms: str
     user_id: str
-    name: str  # as the LMS wrote it (Canvas: the sortable name, lower case, no spaces)
+    name: str  # as the LMS wrote it (Canvas: the sortable name, e.g. doejane)
     late: bool | None = None  # Canvas marks it; Moodle's download does not say
     files: list[LmsFile] = field(default_factory=list)
 
     @property
     def learner(self) -> str:
-        """The identity in grades.csv and the results store: stable across assignments and resubmissions."""
+        """The identity in grades.csv and the results store (one download): the name and the LMS id."""
         return f"{self.name}_{self.user_id}"
 
 
@@ -119,7 +124,7 @@ def _read_canvas(infos) -> LmsDownload:
         if match is None:
             ignored.append({"member": info.filename, "reason": "not named like a Canvas submission"})
             continue
-        learner = learners.setdefault(match["user"], LmsLearner("canvas", match["user"], match["name"].lower()))
+        learner = learners.setdefault(match["user"], LmsLearner("canvas", match["user"], match["name"]))
         learner.late = bool(learner.late) or bool(match["late"])
         _, modified = _stamp(info)
         attachment = int(match["attachment"]) if "attachment" in match.groupdict() else 0
@@ -152,27 +157,48 @@ def code_files(learner: LmsLearner, wanted=None) -> list[LmsFile]:
     return sorted(files, key=lambda f: f.order, reverse=True)
 
 
-def extract_latest(download: LmsDownload, zip_path: Path, dest: Path, wanted=None) -> dict[str, dict]:
-    """Copy each learner's latest code file (that ``wanted`` accepts) to ``dest/<key>/<file>``; the
-    learner's record (identity, late flag, the file that counts, the files it superseded, what was
-    ignored), by identity. A learner with no code file has ``path`` None."""
+def extract_latest(download: LmsDownload, zip_path: Path, dest: Path, wanted=None, rank=None,
+                   identity=None) -> dict[str, dict]:
+    """Copy each learner's file that counts to ``dest/<key>/<file>``: among the code files ``wanted``
+    accepts, the best by ``rank(file name, text)`` (e.g. named after the exercise, or defining its
+    function: a test file uploaded with the solution does not count), then the newest. The learner's
+    record (identity, late flag, the file that counts, the others, an unreadable member's error), by
+    ``identity(learner, download)`` (default: the name and the LMS id). No code file: ``path`` None."""
     records = {}
     dest.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(zip_path) as archive:
         for learner in download.learners.values():
+            who = identity(learner, download) if identity else learner.learner
             files = code_files(learner, wanted)
-            record = {"learner": learner.learner, "lms": learner.lms, "user_id": learner.user_id,
+            if rank is not None and len(files) > 1:
+                files.sort(key=lambda f: (rank(RESUBMITTED.sub("", f.file), _peek(archive, f.member)), f.order),
+                           reverse=True)
+            record = {"learner": who, "lms": learner.lms, "user_id": learner.user_id,
                       "name": learner.name, "late": learner.late, "path": None, "file": None, "modified": "",
-                      "superseded": [f.file for f in files[1:]],
+                      "error": "", "superseded": [f.file for f in files[1:]],
                       "other_files": [f.file for f in learner.files if f not in files]}
             if files:
-                latest = files[0]
-                target = dest / learner_key(learner.learner) / _safe_file_name(latest.file)
+                chosen = files[0]
+                target = dest / learner_key(who) / _safe_file_name(chosen.file)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _copy_member(archive, latest.member, target)
-                record.update(path=str(target), file=latest.file, modified=latest.modified)
-            records[learner.learner] = record
+                try:
+                    _copy_member(archive, chosen.member, target)
+                except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError) as exc:
+                    record.update(file=chosen.file, error=f"{chosen.file} cannot be read from the LMS download "
+                                                          f"({type(exc).__name__}: {exc})")
+                else:
+                    record.update(path=str(target), file=chosen.file, modified=chosen.modified)
+            records[who] = record
     return records
+
+
+def _peek(archive: zipfile.ZipFile, member: str, size: int = 1 << 18) -> str:
+    """The start of a member as text, for ranking (an unreadable member ranks as empty)."""
+    try:
+        with archive.open(member) as src:
+            return src.read(size).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError):
+        return ""
 
 
 def _safe_file_name(name: str) -> str:
@@ -226,8 +252,10 @@ def canvas_gradebook(rows: list[dict], roster: dict, column: str) -> str:
     return buffer.getvalue()
 
 
-def moodle_worksheet(rows: list[dict], roster: dict, feedback: dict[str, str]) -> str:
-    """A Moodle grading worksheet (Assignment > Upload grading worksheet), matched on Identifier."""
+def moodle_worksheet(rows: list[dict], roster: dict, feedback: dict[str, str], graded_at: str = "") -> str:
+    """A Moodle grading worksheet (Assignment > Upload grading worksheet), matched on Identifier.
+    "Last modified (grade)" is when gradekit graded (Moodle skips a row whose grade changed after it)."""
+    graded_at = graded_at or datetime.now().strftime("%Y-%m-%d %H:%M")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
@@ -239,7 +267,7 @@ def moodle_worksheet(rows: list[dict], roster: dict, feedback: dict[str, str]) -
             continue
         status = "Submitted for grading" if record.get("path") else "No submission"
         writer.writerow([f"Participant {record['user_id']}", _cell(record["name"]), "", status, row["score"],
-                         row["max_score"], "Yes", record.get("modified") or "", "",
+                         row["max_score"], "Yes", record.get("modified") or "", graded_at,
                          _cell(feedback.get(row["learner"], ""))])
     return buffer.getvalue()
 
@@ -252,3 +280,18 @@ def _cell(value: str) -> str:
 
 def roster_dict(record) -> dict:
     return asdict(record)
+
+
+class CourseIdentity:
+    """One learner across several downloads of one course: Canvas's user id is the same in every
+    assignment (the first name seen for it is kept); Moodle's participant id is not (it is per assignment),
+    so a Moodle learner is their full name, with the id added only where two participants share a name."""
+
+    def __init__(self):
+        self.by_user: dict[str, str] = {}
+
+    def __call__(self, learner: LmsLearner, download: LmsDownload) -> str:
+        if learner.lms == "canvas":
+            return self.by_user.setdefault(learner.user_id, learner.learner)
+        same = sum(1 for other in download.learners.values() if other.name == learner.name)
+        return learner.name if same == 1 else learner.learner

@@ -29,7 +29,7 @@ import json
 from pathlib import Path
 
 from graders.engine.kind import NotSupported
-from graders.options import UsageError, limits_from, pick_exercise
+from graders.options import UsageError, add_visibility_options, limits_from, pick_exercise, visibility_from
 from graders.report.notebook import build_notebook
 
 GRADER_MARGIN = 60  # seconds the grader process may take beyond 2 x --time-limit (startup, cases, shrinking)
@@ -46,6 +46,7 @@ def register(subparsers, add_sandbox_options) -> None:
     p.add_argument("--exercise", required=True)
     p.add_argument("--force", action="store_true", help="overwrite an existing source notebook")
     add_sandbox_options(p)
+    add_visibility_options(p)
     p.set_defaults(run=cmd_nbgrader)
 
 
@@ -54,6 +55,8 @@ def cmd_nbgrader(args) -> int:
     limits = limits_from(args)
     options = ["--time-limit", f"{limits.time:g}", "--memory-limit", f"{args.memory_limit:g}"]
     options += ["--require-sandbox"] if args.require_sandbox else ["--isolation", args.isolation]
+    visibility_from(args, exercise)  # checked here: the test cells pass it on to `grade`
+    options += [*(["--visibility", args.visibility] if args.visibility else []), *(["--due", args.due] if args.due else [])]
     course = Path(args.course_dir)
     if course.exists() and not course.is_dir():
         raise UsageError(f"{course}: not a directory")

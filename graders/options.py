@@ -74,3 +74,21 @@ def add_sandbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--isolation", choices=("auto", "bwrap", "none"), default="auto",
                    help="auto: bubblewrap when installed, else the documented fallback")
     p.add_argument("--require-sandbox", action="store_true", help="refuse to grade without bubblewrap")
+
+
+def add_visibility_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--visibility", default=None, metavar="CHECK=LEVEL[,...]",
+                   help="what learners see of a check before the due date: all (default), result (pass or fail, "
+                        "not the failing case) or after_due (nothing until --due); CHECK may be * for every check")
+    p.add_argument("--due", default=None, metavar="DATETIME",
+                   help="the due date (ISO, e.g. 2026-12-15T23:59): after it, learners see everything")
+
+
+def visibility_from(args, exercise):
+    """The learner-view settings of a command: the checks' declared levels, overridden per check."""
+    from graders.report.visibility import Visibility, VisibilityError, parse_due, parse_levels
+
+    try:
+        return Visibility(parse_levels(args.visibility, [c.name for c in exercise.checks]), parse_due(args.due))
+    except VisibilityError as exc:
+        raise UsageError(str(exc)) from None

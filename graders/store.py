@@ -171,10 +171,15 @@ def write_result(out: Path, data: dict) -> None:
     _clear_slot(path)
     write_atomic(path, json.dumps(data, indent=1))
 
-def write_feedback(out: Path, data: dict) -> None:
-    """feedback/<key>.md and .html: what the learner reads (written next to the result)."""
+def write_feedback(out: Path, data: dict, visibility=None) -> None:
+    """feedback/<key>.md and .html: what the learner reads (written next to the result), as the visibility
+    settings let the learner see it now (graders/report/visibility.py)."""
     from graders.report.html import feedback_html
     from graders.report.text import render_text
+    from graders.report.visibility import learner_view
+
+    if visibility is not None:
+        data = learner_view(data, visibility)
 
     key = learner_key(data["learner"])
     for suffix, text in ((".md", render_text(data, markdown=True)), (".html", feedback_html(data))):

@@ -49,6 +49,28 @@ def grade(exercise, sandbox):
     return run
 
 
+MINIMAL_REQUIREMENTS = ("numpy", "hypothesis", "pytest")  # what a learner's release and a hosted grader need
+
+
+@pytest.fixture(scope="session")
+def minimal_venv(tmp_path_factory) -> Path:
+    """The Python of a virtual environment holding only numpy, hypothesis and pytest (from PyPI), made
+    under /tmp as CI and tox make them; once per session."""
+    import subprocess
+    import sys
+
+    venv = tmp_path_factory.mktemp("minimal-venv") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    pip = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-compile", "-q",
+                          "--disable-pip-version-check", *MINIMAL_REQUIREMENTS],
+                         capture_output=True, text=True, timeout=600)
+    if pip.returncode != 0:
+        pytest.skip(f"cannot install {', '.join(MINIMAL_REQUIREMENTS)} into a fresh venv: "
+                    f"{pip.stderr.strip().splitlines()[-1:]}")
+    return venv
+
+
 def variant_source(overrides: dict) -> str:
     """Learner source for a catalog variant: the model file plus a residual_block that calls it."""
     return MODEL_SOURCE + f"\n\ndef residual_block(x, w1, w2):\n    return model(x, w1, w2, **{overrides!r})\n"

@@ -74,7 +74,7 @@ def test_a_canvas_download_gives_one_row_per_learner_the_latest_file_and_the_lat
     assert grades["kimann_1004"]["diagnoses"] == "not_submitted" and grades["kimann_1004"]["score"] == "0"
     skipped = json.loads((out / "summary.json").read_text())["skipped"]
     reasons = {item["entry"]: item["reason"] for item in skipped}
-    assert reasons["doejane_1001: residual_unit.py"].startswith("an earlier upload")
+    assert reasons["doejane_1001: residual_unit.py"].startswith("another upload")
     assert "wangli_1003: notes.txt" in reasons and "kimann_1004: text.html" in reasons
     assert any("escape" in entry for entry in reasons)  # a path in the zip is never followed
     assert not (tmp_path / "escape_1005_5006_residual_unit.py").exists()
@@ -127,3 +127,91 @@ def test_read_download_tells_canvas_from_moodle(tmp_path):
     assert read_download(make_zip(tmp_path / "m.zip", MOODLE)).lms == "moodle"
     with pytest.raises(LmsError):
         read_download(make_zip(tmp_path / "x.zip", {"a/b.py": ("", DAY1)}))
+
+
+# ------------------------------------------------------------------------------------------ found in review
+def test_a_file_name_cannot_move_a_file_to_another_learner(tmp_path):
+    # Moodle's older flat layout: Mallory names her upload like another participant's member
+    members = {"Vic Tim_4711_assignsubmission_file_residual_unit.py": (TRANSPOSED, DAY1),
+               "Mallory Mo_4712_assignsubmission_file_x_4711_assignsubmission_file_residual_unit.py": (CORRECT, DAY3)}
+    out = tmp_path / "out"
+    assert batch(make_zip(tmp_path / "moodle.zip", members), out) == 0
+    grades = {r["student"]: r for r in rows(out / "grades.csv")}
+    assert grades["Vic Tim_4711"]["diagnoses"] == "transposed_weights" and grades["Mallory Mo_4712"]["score"] == "20"
+
+
+def test_canvas_unicode_and_anonymous_names_are_learners(tmp_path):
+    members = {"müllerjürgen_12_501_residual_unit.py": (CORRECT, DAY1), "王伟_13_502_residual_unit.py": (CORRECT, DAY1),
+               "anon_xK3p9_104_503_residual_unit.py": (TRANSPOSED, DAY1)}
+    out = tmp_path / "out"
+    assert batch(make_zip(tmp_path / "canvas.zip", members), out) == 0
+    assert {r["student"] for r in rows(out / "grades.csv")} == {"müllerjürgen_12", "王伟_13", "anon_xK3p9_104"}
+
+
+def test_a_test_file_uploaded_with_the_solution_does_not_count(tmp_path):
+    tests = "import residual_unit\n\ndef test_it():\n    assert residual_unit\n"
+    members = {"doejane_1001_101_residual_unit.py": (CORRECT, DAY1), "doejane_1001_102_test_my_block.py": (tests, DAY1),
+               "smithbob_1002_201_v1.py": (TRANSPOSED, DAY1), "smithbob_1002_202_v2_final.py": (CORRECT, DAY2)}
+    out = tmp_path / "out"
+    assert batch(make_zip(tmp_path / "canvas.zip", members), out) == 0
+    grades = {r["student"]: r for r in rows(out / "grades.csv")}
+    assert grades["doejane_1001"]["score"] == "20"  # the file named after the exercise
+    assert grades["smithbob_1002"]["score"] == "20"  # renamed resubmissions: the newest
+
+
+def test_a_damaged_member_is_one_unreadable_row_and_the_batch_goes_on(tmp_path):
+    source = make_zip(tmp_path / "canvas.zip", {"doejane_1001_101_residual_unit.py": (CORRECT * 3, DAY1),
+                                                "smithbob_1002_201_residual_unit.py": (CORRECT, DAY1)})
+    raw = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as zf:  # stored, not compressed: flip bytes inside doejane's data
+        info = zf.getinfo("doejane_1001_101_residual_unit.py")
+    start = info.header_offset + 30 + len(info.filename)
+    raw[start + 10:start + 20] = b"\x00" * 10
+    source.write_bytes(bytes(raw))
+    out = tmp_path / "out"
+    assert batch(source, out) == 0
+    grades = {r["student"]: r for r in rows(out / "grades.csv")}
+    assert grades["doejane_1001"]["diagnoses"] == "unreadable" and grades["smithbob_1002"]["score"] == "20"
+
+
+def test_exports_leave_a_grader_error_empty_and_date_the_worksheet(tmp_path):
+    from graders.batch import Entry, write_lms_grades
+    from graders.exercises import get
+    from graders.lms import load_roster
+    from graders.store import result_path
+
+    out = tmp_path / "out"
+    assert batch(make_zip(tmp_path / "moodle.zip", MOODLE), out) == 0
+    result_path(out, "Bob Smith_202").unlink()  # its result lost: a grader error, never a 0
+    entries = [Entry(r["student"], Path(r["student"])) for r in rows(out / "grades.csv")]
+    write_lms_grades(out, get("residual_unit"), entries, load_roster(out))
+    by_id = {r["Identifier"]: r for r in rows(out / "moodle_grades.csv")}
+    assert by_id["Participant 202"]["Grade"] == "" and by_id["Participant 201"]["Grade"] == "20"
+    assert all(r["Last modified (grade)"] for r in by_id.values())
+
+
+def test_the_worksheet_feedback_follows_the_visibility_settings(tmp_path):
+    out = tmp_path / "out"
+    source = make_zip(tmp_path / "moodle.zip", {
+        "Jane Doe_201_assignsubmission_file_/residual_unit.py": (
+            "import numpy as np\ndef residual_block(x, w1, w2):\n    return np.maximum(0, w2 @ (w1 @ x)) * 0.5 + x\n",
+            DAY1)})
+    assert main(["batch", str(source), "--exercise", "residual_unit", "--out", str(out), "--jobs", "1",
+                 "--visibility", "*=result", "--due", "2099-01-01T00:00"]) == 0
+    comments = rows(out / "moodle_grades.csv")[0]["Feedback comments"]
+    assert "[unknown]" in comments and "residual_block(x=" not in comments
+
+
+def test_a_course_of_moodle_downloads_keeps_a_learner_whose_participant_ids_differ(tmp_path):
+    from tests.test_course import course, model_source
+
+    source = tmp_path / "downloads"
+    source.mkdir()
+    make_zip(source / "residual_unit.zip",
+             {"Ann Lee_4711_assignsubmission_file_/residual_unit.py": (model_source("residual_unit"), DAY1)})
+    make_zip(source / "residual_backward.zip",
+             {"Ann Lee_5293_assignsubmission_file_/residual_backward.py": (model_source("residual_backward"), DAY1)})
+    out = tmp_path / "out"
+    assert course(source, out) == 0
+    table = {r["learner"]: r for r in rows(out / "course.csv")}
+    assert set(table) == {"Ann Lee"} and table["Ann Lee"]["not_submitted"] == "projection_shortcut"

@@ -150,7 +150,7 @@ def test_digest_identifies_the_answer_key():
     q2 = QUESTIONS["Q2_OUTPUT_SHAPE"]
     changed = [dataclasses.replace(q2, expected=(32, 64, 64, 128)) if q is q2 else q for q in QUIZ.questions]
     changed[1] = dataclasses.replace(changed[1], wrong=changed[1].wrong[:1] + changed[1].wrong[2:])
-    assert dataclasses.replace(QUIZ, questions=tuple(changed), rubric={}).digest != QUIZ.digest
+    assert dataclasses.replace(QUIZ, questions=tuple(changed), rubric={}, concepts={}).digest != QUIZ.digest
     q1 = QUESTIONS["Q1_WHY_SKIP"]
     hinted = dataclasses.replace(q1, options=(dataclasses.replace(q1.options[0], text="other"), *q1.options[1:]))
     assert dataclasses.replace(QUIZ, questions=(hinted, *QUIZ.questions[1:])).digest != QUIZ.digest

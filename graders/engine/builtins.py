@@ -9,16 +9,25 @@ from pathlib import Path
 
 import numpy as np
 
-from graders.engine.checks import Check, CheckSpec, caller_module, names_of, register, validate_points
+from graders.engine.checks import (
+    Check,
+    CheckSpec,
+    caller_module,
+    names_of,
+    register,
+    validate_points,
+    validate_visibility,
+)
 from graders.engine.kind import ExerciseError
 from graders.engine.values import format_number
 
 MAX_CALL_IN_LABEL = 72  # longer calls are left to the README; the label keeps the example's output
 
 
-def _spec(bind, points: int, depends, module: str) -> CheckSpec:
+def _spec(bind, points: int, depends, module: str, visibility: str = "all") -> CheckSpec:
     validate_points(points, "built-in check")
-    return register(CheckSpec(bind=bind, module=module, depends=names_of(depends)))
+    validate_visibility(visibility, "built-in check")
+    return register(CheckSpec(bind=bind, module=module, depends=names_of(depends), visibility=visibility))
 
 
 def _earned(check: Callable[..., None]) -> Callable[..., None]:
@@ -73,9 +82,10 @@ def inputs_unmodified(*, points: int = 1, depends=None) -> CheckSpec:
 
 
 def agreement(*case_sets: str, points: int, name: str | None = None, topic: str = "", label: str = "",
-              depends=None) -> CheckSpec:
+              depends=None, visibility: str = "all") -> CheckSpec:
     """Agrees with the reference on every case of the named case sets. The label lists the sets'
-    descriptions (after ``topic``, e.g. "edge cases", when given), unless ``label`` says it in words."""
+    descriptions (after ``topic``, e.g. "edge cases", when given), unless ``label`` says it in words.
+    ``visibility``: what learners see before the due date ("all", "result" or "after_due")."""
     if not case_sets:
         raise ValueError("agreement(): name at least one case set")
     check_name = name or f"matches_reference_{case_sets[0]}"
@@ -93,7 +103,7 @@ def agreement(*case_sets: str, points: int, name: str | None = None, topic: str 
                          else f"matches the reference on {described}")
         return [Check(check_name, text, points, lambda ctx: ctx.expect_agreement(*case_sets))]
 
-    return _spec(bind, points, depends, caller_module())
+    return _spec(bind, points, depends, caller_module(), visibility)
 
 
 # ------------------------------------------------------------------------------------------ labels

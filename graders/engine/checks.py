@@ -28,6 +28,7 @@ class Check:
     run: Callable[..., None]
     depends: tuple[str, ...] = ()
     judges: str = "values"  # "structure": it judges the result's container, type and shape, not its values
+    visibility: str = "all"  # what learners see before the due date (VISIBILITY_LEVELS)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,17 @@ class CheckSpec:
     bind: Callable[..., Sequence[Check]]
     module: str
     depends: tuple[str, ...] = ()
+    visibility: str = "all"
+
+
+# What learners see of a check before the due date: everything, the result without the failing case, or
+# nothing until after the due date (graders/report/visibility.py applies it to learner outputs).
+VISIBILITY_LEVELS = ("all", "result", "after_due")
+
+
+def validate_visibility(level, where: str) -> None:
+    if level not in VISIBILITY_LEVELS:
+        raise ValueError(f"{where}: visibility must be one of {', '.join(VISIBILITY_LEVELS)}, not {level!r}")
 
 
 _DECLARED: dict[str, list[CheckSpec]] = {}  # module -> its checks, in definition order
@@ -72,12 +84,14 @@ def names_of(depends) -> tuple[str, ...]:
     return tuple(out)
 
 
-def check(*, points: int, depends=None, name: str | None = None):
+def check(*, points: int, depends=None, name: str | None = None, visibility: str = "all"):
     """Declare a custom check worth ``points``; the decorated function receives the check context and
     raises Failure (or Mismatch) to fail. Its docstring's first line is the learner's label. ``depends``:
     the checks (or their names) that must pass first. Whatever it depends on, no check runs when the file
-    did not load or the function never returned (the first check then says why)."""
+    did not load or the function never returned (the first check then says why). ``visibility``: what
+    learners see before the due date (VISIBILITY_LEVELS)."""
     validate_points(points, "check")
+    validate_visibility(visibility, "check")
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
         label = inspect.getdoc(fn)
@@ -87,7 +101,7 @@ def check(*, points: int, depends=None, name: str | None = None):
         first_line = label.splitlines()[0]
         explicit = names_of(depends)
         register(CheckSpec(bind=lambda exercise: [Check(check_name, first_line, points, fn)],
-                           module=fn.__module__, depends=explicit))
+                           module=fn.__module__, depends=explicit, visibility=visibility))
         return fn
 
     return wrap
@@ -103,7 +117,7 @@ def bind_all(exercise, specs: Sequence[CheckSpec]) -> tuple[Check, ...]:
     bound: list[Check] = []
     for spec in specs:
         for c in spec.bind(exercise):
-            bound.append(replace(c, depends=tuple(dict.fromkeys(spec.depends))))
+            bound.append(replace(c, depends=tuple(dict.fromkeys(spec.depends)), visibility=spec.visibility))
     return tuple(bound)
 
 
@@ -112,6 +126,10 @@ def run_checks(checks: Sequence[Check], ctx) -> tuple[CheckResult, ...]:
     """Every check's result, in order. When nothing can be checked (the context's gate: the file did not
     load, or the function never returned) the first check fails saying why and the others are skipped with
     the same reason; a check whose dependency did not pass is skipped, naming it."""
+    return tuple(replace(r, visibility=c.visibility) for r, c in zip(_results(checks, ctx), checks))
+
+
+def _results(checks: Sequence[Check], ctx) -> tuple[CheckResult, ...]:
     results: dict[str, CheckResult] = {}
     gate = ctx.gate_failure()
     if gate is not None and checks:

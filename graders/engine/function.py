@@ -17,7 +17,7 @@ import numpy as np
 from graders.engine import checks as checks_api
 from graders.engine.kind import Exercise, ExerciseError, Mistake, check_name, default_paths
 from graders.engine.messages import STRUCTURAL
-from graders.engine.scoring import validate_rubric
+from graders.engine.scoring import validate_concepts, validate_rubric
 
 # Codes the engine gives itself: a catalogued mistake may not take one of them.
 RESERVED_CODES = frozenset({*STRUCTURAL, "too_large", "grader_error", "unreadable", "not_a_regular_file",
@@ -82,6 +82,9 @@ class FunctionExercise(Exercise):
     # score is the rubric's ("rubric") or the sum of the check scores ("checks", the default).
     rubric: Mapping[str, int] = field(default_factory=dict)
     scoring: str = "checks"
+    # The concept each catalogued mistake is about (catalog code -> concept, e.g. "weight_orientation"): the
+    # course page follows a concept across exercises. A code not listed is its own concept.
+    concepts: Mapping[str, str] = field(default_factory=dict)
     stub: str = ""
     reference: str = ""
     readme: str = ""
@@ -132,6 +135,7 @@ class FunctionExercise(Exercise):
         self._validate_catalog()
         self._validate_checks()
         validate_rubric(self)
+        validate_concepts(self)
 
     def _validate_examples(self) -> None:
         for i, example in enumerate(self.examples):

@@ -81,6 +81,11 @@ class Exercise(ABC):
     module: str  # the grader module that declared the exercise
     rubric: Any  # catalog code -> points deducted (graders/engine/scoring.py)
     scoring: str  # "checks" (the sum of the check scores) or "rubric"
+    concepts: Any  # catalog code -> the concept it is a misconception about (the course page)
+
+    def concept(self, code: str) -> str:
+        """The concept a catalogued mistake is about: declared, or the code itself."""
+        return self.concepts.get(code, code)
 
     # ---------------------------------------------------------------------------- common, derived
     @property

@@ -34,7 +34,7 @@ from graders.engine.checks import Check, caller_module, run_checks, validate_poi
 from graders.engine.context import Load
 from graders.engine.kind import Exercise, ExerciseError, Form, Mistake, NotSupported, check_name, default_paths
 from graders.engine.results import Diagnosis, Failure, GradeReport, Mismatch
-from graders.engine.scoring import validate_rubric
+from graders.engine.scoring import validate_concepts, validate_rubric
 
 MAX_SOURCE_BYTES = 1_000_000  # a quiz file is a few kB; anything this big is not one
 MAX_SUGGESTION_NAMES = 500  # "did you mean" looks at this many assigned names (a quiz file has a handful)
@@ -381,6 +381,7 @@ class Quiz(Exercise):
     module: str = ""
     rubric: Mapping[str, int] = field(default_factory=dict)  # misconception code -> points deducted
     scoring: str = "checks"  # or "rubric" (graders/engine/scoring.py)
+    concepts: Mapping[str, str] = field(default_factory=dict)  # misconception code -> concept (course page)
     seed = 0  # nothing is drawn
     kind = "quiz"
     function = "quiz"  # what `list` shows where a function exercise names its function
@@ -406,6 +407,7 @@ class Quiz(Exercise):
         if len(set(codes)) != len(codes) or set(codes) & set(STRUCTURAL_CODES):
             raise ExerciseError(self.name, "questions", f"misconception codes must be distinct and not structural: {codes}")
         validate_rubric(self)
+        validate_concepts(self)
 
     @cached_property
     def checks(self) -> tuple[Check, ...]:

@@ -68,6 +68,7 @@ class CheckResult:
     max_score: int
     status: str  # passed | failed | error (the check itself crashed) | skipped (an earlier check failed)
     feedback: Feedback | None = None
+    visibility: str = "all"  # what learners see of it before the due date (graders/report/visibility.py)
 
     @property
     def passed(self) -> bool:

@@ -38,6 +38,19 @@ def validate_rubric(exercise) -> None:
                                                           f"mistake; none for {', '.join(missing)}")
 
 
+def validate_concepts(exercise) -> None:
+    """The concepts name catalogued codes, each with an identifier (they are compared across exercises)."""
+    if not isinstance(exercise.concepts, Mapping):
+        raise ExerciseError(exercise.name, "concepts", "must map catalog codes to concepts, e.g. {'missing_skip': "
+                                                        "'skip_connection'}")
+    codes = set(exercise.codes)
+    for code, concept in exercise.concepts.items():
+        if code not in codes:
+            raise ExerciseError(exercise.name, f"concepts[{code!r}]", "is not a code of the mistake catalog")
+        if not isinstance(concept, str) or not concept.isidentifier():
+            raise ExerciseError(exercise.name, f"concepts[{code!r}]", f"must be an identifier, not {concept!r}")
+
+
 def with_scoring(exercise, scoring: str | None):
     """The exercise scored as asked (``None``: as declared). ExerciseError when it cannot be."""
     if scoring is None or scoring == exercise.scoring:

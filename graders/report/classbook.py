@@ -45,8 +45,11 @@ def _is_regular_file(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
 
-def write_class_outputs(exercise, entries, out: Path, skipped=(), columns: dict | None = None) -> dict:
-    """``columns``: extra grades.csv columns per learner (an LMS download's late flag and id)."""
+def write_class_outputs(exercise, entries, out: Path, skipped=(), columns: dict | None = None, visibility=None) -> dict:
+    """``columns``: extra grades.csv columns per learner (an LMS download's late flag and id); ``visibility``:
+    what the learners' feedback files show (all of them are rewritten when it restricts anything, so a run
+    after the due date shows what was held back)."""
+    rewrite = visibility is not None and visibility.restricts(exercise.checks)
     columns = columns or {}
     extra = sorted({name for values in columns.values() for name in values})
 
@@ -70,8 +73,8 @@ def write_class_outputs(exercise, entries, out: Path, skipped=(), columns: dict 
             learner = data["learner"]
             name = learner_key(learner)
             # written by the grading worker; restore it if deleted, and always write a missing result's own
-            if not saved or not _is_regular_file(feedback_dir / f"{name}.html"):
-                write_feedback(out, data)
+            if rewrite or not saved or not _is_regular_file(feedback_dir / f"{name}.html"):
+                write_feedback(out, data, visibility)
             by_check = {c["name"]: c["score"] for c in data["checks"]}
             own = columns.get(learner, {})
             writer.writerow([csv_cell(v) for v in (learner, data["score"], data["max_score"], ";".join(data["diagnoses"]),

@@ -21,7 +21,7 @@ def report_dict(report: GradeReport) -> dict:
         "diagnosis_details": [d.to_dict() for d in report.diagnoses],
         "checks": [
             {"name": c.name, "label": c.label, "score": c.score, "max_score": c.max_score, "passed": c.passed,
-             "status": c.status, "feedback": check_feedback_text(c),
+             "status": c.status, "visibility": c.visibility, "feedback": check_feedback_text(c),
              "details": c.feedback.to_dict() if c.feedback else None}
             for c in report.checks
         ],

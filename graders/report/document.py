@@ -70,6 +70,7 @@ class Document:
     scoring_note: str  # how the score was reached, when not the plain sum of the checks
     checks: list[CheckLine]
     skipped_note: str
+    visibility_note: str  # checks held back until the due date (graders/report/visibility.py)
     outputs: list[tuple[str, int, str]]  # (stdout | stderr, bytes written, preview)
     footer: str
 
@@ -99,6 +100,7 @@ def document(data: dict) -> Document:
                     counterexample_note=note, rubric=[r for r in data.get("rubric") or [] if isinstance(r, dict)],
                     scoring_note=_scoring_note(data),
                     checks=checks, skipped_note=SKIPPED_NOTE if any(c.status == "skipped" for c in checks) else "",
+                    visibility_note=" ".join(str(data.get(k) or "") for k in ("visibility_note", "output_note")).strip(),
                     outputs=_outputs(data.get("output") or {}), footer=footer)
 
 

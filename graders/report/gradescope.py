@@ -11,16 +11,31 @@ from graders.report.safe import for_terminal, one_line
 from graders.report.text import render_text
 
 
-def gradescope_results(data: dict, elapsed: float) -> dict:
-    """Gradescope's results.json for a report's data form (graders.report.data.report_dict)."""
+def gradescope_results(data: dict, elapsed: float, visibility=None) -> dict:
+    """Gradescope's results.json for a report's data form (graders.report.data.report_dict). With
+    visibility restrictions (graders/report/visibility.py), a check held back until the due date is a
+    test with Gradescope's own "after_due_date" visibility; a result-only check shows no failing case; the
+    overall output is what the learner may see now."""
+    from graders.report.visibility import DEFAULT, RESULT_ONLY, learner_view
+
+    visibility = visibility or DEFAULT
+    view = learner_view(data, visibility)
     header = f"Graded file: {one_line(data['submission'])}\n\n" if data.get("submission") else ""
-    tests = [{"name": one_line(c.label), "score": c.score, "max_score": c.max_score,
-              "status": "passed" if c.status == "passed" else "failed", "output": for_terminal("\n".join(c.lines)),
-              "tags": [c.name], "visibility": "visible"} for c in document(data).checks]
+    shown = {c.name: c for c in document(view).checks}
+    tests = []
+    for c, raw in zip(document(data).checks, data["checks"]):
+        level = visibility.level(raw)  # Gradescope itself releases after_due_date tests
+        lines = c.lines if level == "after_due" else shown[c.name].lines if c.name in shown else []
+        if level != "after_due" and visibility.effective(raw) == "result":
+            lines = [RESULT_ONLY] if c.status != "passed" else []
+        tests.append({"name": one_line(c.label), "score": c.score, "max_score": c.max_score,
+                      "status": "passed" if c.status == "passed" else "failed",
+                      "output": for_terminal("\n".join(lines)), "tags": [c.name],
+                      "visibility": "after_due_date" if level == "after_due" else "visible"})
     return {
         "score": data["score"],
         "execution_time": round(elapsed, 2),
-        "output": header + render_text(data),
+        "output": header + render_text(view),
         "output_format": "text",
         "test_output_format": "text",
         "stdout_visibility": "hidden",  # the grader's own log: for the instructor

@@ -83,7 +83,8 @@ def feedback_html(data: dict) -> str:
         parts.append(f"<li class='check {_status(c.status)}'><span class='mark'>{c.mark}</span>"
                      f"<span class='label'>{e(c.label)}</span><span class='points-cell'>{e(c.score)}/{e(c.max_score)}"
                      f"</span>{pre}</li>")
-    parts.append("</ul>" + (f"<p class='detail'>{e(doc.skipped_note)}</p>" if doc.skipped_note else "") + "</section>")
+    notes = "".join(f"<p class='detail'>{e(note)}</p>" for note in (doc.skipped_note, doc.visibility_note) if note)
+    parts.append("</ul>" + notes + "</section>")
     for name, total, preview in doc.outputs:
         more = f" (the first {len(preview)} of {e(total)} bytes)" if total > len(preview) else ""
         parts.append(f"<section><h2>Your code printed to {name}{more}</h2>"

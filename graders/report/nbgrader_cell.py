@@ -38,14 +38,17 @@ def _gradekit_check(check, summary=False):
         return False, "gradekit could not grade this notebook: " + str(report["error"])
     if summary:
         _gradekit_summary(report, exercise)
+    rendered = report.get("rendered") or {}
     for c in report["checks"]:
         if isinstance(c, dict) and c.get("name") == check:
             head = f"{c.get('label')} [{c.get('score')}/{c.get('max_score')}]"
+            if check in (rendered.get("hidden") or []) and os.environ.get("NBGRADER_EXECUTION") != "autograde":
+                print("HIDDEN", c.get("label"), "- graded after the due date")  # autograding grades it
+                return True, head
             if c.get("passed"):
                 print("PASS", head)
                 return True, head
-            shown = (report.get("rendered") or {}).get("checks") or {}
-            why = shown.get(check, c.get("feedback") or "")
+            why = (rendered.get("checks") or {}).get(check, c.get("feedback") or "")
             if c.get("status") == "skipped":
                 return False, f"NOT CHECKED {head}: the code did not load (see the first test cell)\n{why}"
             return False, f"FAIL {head}\n{why}"

@@ -118,8 +118,9 @@ def check_lines(doc: Document, *, markdown: bool = False) -> list[str]:
                    else f"  {c.mark:5} {one_line(c.label)}  {points}")
         if c.lines:
             out += f.block(c.lines, "  " if markdown else " " * 10)
-    if doc.skipped_note:
-        out.append(f.inline(doc.skipped_note) if markdown else f"  {doc.skipped_note}")
+    for note in (doc.skipped_note, doc.visibility_note):
+        if note:
+            out.append(f.inline(note) if markdown else f"  {one_line(note)}")
     return out
 
 
@@ -142,10 +143,16 @@ def render_text(data: dict, *, markdown: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rendered(data: dict) -> dict:
-    """The text renderings other tools show as they are (`grade --json`, for nbgrader's test cells): the
-    summary, and what each check adds to it."""
-    doc = document(data)
+def rendered(data: dict, visibility=None) -> dict:
+    """The text renderings other tools show as they are (`grade --json`, for nbgrader's test cells), as
+    the learner may see them now: the summary, what each check adds to it, and which checks are held back
+    until the due date (graders/report/visibility.py)."""
+    from graders.report.visibility import learner_view
+
+    view = learner_view(data, visibility) if visibility is not None else data
+    doc = document(view)
+    shown = {c["name"] for c in view.get("checks") or []}
     return {"summary": "\n".join(summary_lines(doc)).rstrip() + "\n",
             "checks": {c.name: "\n".join(for_terminal(line) for line in c.lines) for c in doc.checks},
-            "text": render_text(data)}
+            "hidden": [c["name"] for c in data.get("checks") or [] if c["name"] not in shown],
+            "text": render_text(view)}

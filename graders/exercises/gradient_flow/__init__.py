@@ -219,6 +219,22 @@ RUBRIC = {
 }
 
 
+# --------------------------------------------------------------------------------- concepts
+# What each catalogued mistake is about: the course page follows a concept across exercises.
+CONCEPTS = {
+    "missing_identity_backward": "skip_connection",
+    "subtracted_skip": "skip_connection",
+    "wrong_activation_derivative": "activation_derivative",
+    "missing_activation_derivative": "activation_derivative",
+    "untransposed_weights": "weight_orientation",
+    "reversed_order": "layer_order",
+    "squared_norm": "norms",
+    "ignores_residual": "skip_connection",
+    "output_side_gradients": "layer_order",
+    "weight_gradients": "gradient_target",
+}
+
+
 EXERCISE = FunctionExercise(
     name="gradient_flow",
     title="Gradient flow: per-layer gradient norms of deep plain and residual tanh stacks",
@@ -242,6 +258,7 @@ EXERCISE = FunctionExercise(
     ),
     catalog=CATALOG,
     rubric=RUBRIC,
+    concepts=CONCEPTS,
     model=model,
     tolerance_scale=tolerance_scale,
     # purely relative: deep plain stacks give norms of 1e-10 and below, which an absolute floor would wave through

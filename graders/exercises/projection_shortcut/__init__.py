@@ -195,6 +195,24 @@ RUBRIC = {
 }
 
 
+# --------------------------------------------------------------------------------- concepts
+# What each catalogued mistake is about: the course page follows a concept across exercises.
+CONCEPTS = {
+    "ignores_projection": "projection_shortcut",
+    "adds_both_shortcuts": "projection_shortcut",
+    "relu_on_projection": "relu_placement",
+    "projection_transposed": "weight_orientation",
+    "missing_final_relu": "final_relu",
+    "truncates_or_pads": "shape_checks",
+    "no_shape_check": "shape_checks",
+    "missing_first_relu": "hidden_relu",
+    "extra_relu_before_skip": "relu_placement",
+    "skip_after_final_relu": "relu_placement",
+    "missing_shortcut": "skip_connection",
+    "transposed_weights": "weight_orientation",
+}
+
+
 EXERCISE = FunctionExercise(
     name="projection_shortcut",
     title="Projection shortcut: y = ReLU(w2 @ ReLU(w1 @ x) + ws @ x) when the sizes differ",
@@ -227,6 +245,7 @@ EXERCISE = FunctionExercise(
     ),
     catalog=CATALOG,
     rubric=RUBRIC,
+    concepts=CONCEPTS,
     model=model,
     trace=trace,
     tolerance_scale=tolerance_scale,

@@ -294,6 +294,21 @@ RUBRIC = {
 }
 
 
+# --------------------------------------------------------------------------------- concepts
+# What each catalogued mistake is about: the course page follows a concept across exercises.
+CONCEPTS = {
+    "missing_shortcut_gradient": "skip_connection",
+    "shortcut_gradient_unmasked": "final_relu",
+    "missing_final_relu_mask": "final_relu",
+    "final_mask_without_shortcut": "final_relu",
+    "missing_first_relu_mask": "hidden_relu",
+    "relu_instead_of_derivative": "activation_derivative",
+    "outer_product_reversed": "weight_orientation",
+    "weights_not_transposed": "weight_orientation",
+    "preactivation_in_weight_gradient": "activation",
+}
+
+
 EXERCISE = FunctionExercise(
     name="residual_backward",
     title="Residual unit, backward pass: the gradients of y = ReLU(w2 @ ReLU(w1 @ x) + x)",
@@ -328,6 +343,7 @@ EXERCISE = FunctionExercise(
     ),
     catalog=CATALOG,
     rubric=RUBRIC,
+    concepts=CONCEPTS,
     model=laid_out,
     trace=trace,
     tolerance_scale=tolerance_scale,

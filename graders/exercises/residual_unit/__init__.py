@@ -101,6 +101,22 @@ RUBRIC = {
 }
 
 
+# --------------------------------------------------------------------------------- concepts
+# What each catalogued mistake is about: the course page follows a concept across exercises.
+CONCEPTS = {
+    "missing_first_relu": "hidden_relu",
+    "missing_final_relu": "final_relu",
+    "extra_relu_before_skip": "relu_placement",
+    "skip_after_final_relu": "relu_placement",
+    "missing_skip": "skip_connection",
+    "skip_subtracted": "skip_connection",
+    "relu_on_shortcut": "relu_placement",
+    "transposed_weights": "weight_orientation",
+    "swapped_weights": "layer_order",
+    "wrong_activation": "activation",
+}
+
+
 EXERCISE = FunctionExercise(
     name="residual_unit",
     title="Residual unit: y = ReLU(w2 @ ReLU(w1 @ x) + x)",
@@ -121,6 +137,7 @@ EXERCISE = FunctionExercise(
     ),
     catalog=CATALOG,
     rubric=RUBRIC,
+    concepts=CONCEPTS,
     model=model,
     trace=trace,
     tolerance_scale=tolerance_scale,

@@ -183,10 +183,27 @@ RUBRIC = {
 }
 
 
+# --------------------------------------------------------------------------------- concepts
+# What each catalogued mistake is about: the course page follows a concept across exercises.
+CONCEPTS = {
+    "q1_more_parameters": "skip_connection_purpose",
+    "q1_skips_computation": "skip_connection_purpose",
+    "q1_regularization": "skip_connection_purpose",
+    "q2_add_concatenates": "skip_connection",
+    "q3_drop_skip": "projection_shortcut",
+    "q3_same_padding": "projection_shortcut",
+    "q3_concatenate": "skip_connection",
+    "q4_no_difference": "skip_connection_purpose",
+    "q4_shortcut_bypasses_learning": "skip_connection_purpose",
+    "q4_overfitting": "skip_connection_purpose",
+}
+
+
 EXERCISE = Quiz(
     name="resnet_concepts",
     title="ResNet concepts: skip connections, shapes and projection shortcuts (quiz)",
     order=5,
     questions=(Q1, Q2, Q3, Q4, Q5),
     rubric=RUBRIC,
+    concepts=CONCEPTS,
 )
