@@ -1,6 +1,6 @@
 """Batch grading speed: ms per submission, next to a naive baseline and a fresh sandbox per learner.
 
-    python benchmarks/batch_speed.py --count 1000 --jobs 2 [--python PYTHON]
+    python benchmarks/batch_speed.py --count 1000 [--jobs N] [--python PYTHON]
 
 Generates COUNT submissions (correct solutions in several styles, every catalog mistake and pairs of
 them rendered from the exercise's model, wrong shapes, a mutating one), grades them with
@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from graders.engine.variants import variants_of_size  # noqa: E402
 from graders.exercises import get  # noqa: E402
+from graders.options import default_jobs  # noqa: E402
 
 MODEL = (REPO / "graders" / "exercises" / "residual_unit" / "model.py").read_text()
 STRUCTURAL = {
@@ -80,13 +81,14 @@ def machine(python: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=400)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=None, help="batch --jobs (default: batch's own default)")
     parser.add_argument("--baseline-sample", type=int, default=12)
     parser.add_argument("--fresh-sample", type=int, default=30)
     parser.add_argument("--isolation", default="auto")
     parser.add_argument("--python", default=sys.executable, help="the interpreter that grades (e.g. a venv's)")
     args = parser.parse_args()
     sources = population()
+    jobs = args.jobs if args.jobs is not None else default_jobs()
     work = Path(tempfile.mkdtemp(prefix="gradekit-bench-"))
     os.chmod(work, 0o755)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -99,7 +101,7 @@ def main() -> None:
         subprocess.run([args.python, "-m", "graders", "list"], cwd=REPO, env=env, check=True, capture_output=True)
         started = time.perf_counter()
         done = subprocess.run([args.python, "-m", "graders", "batch", str(subs), "--exercise", "residual_unit",
-                               "--out", str(out), "--jobs", str(args.jobs), "--isolation", args.isolation],
+                               "--out", str(out), "--jobs", str(jobs), "--isolation", args.isolation],
                               cwd=REPO, env=env, capture_output=True, text=True)
         batch = time.perf_counter() - started
         if done.returncode != 0:
@@ -116,7 +118,7 @@ def main() -> None:
         full = sum(1 for row in grades if row.split(",")[1] == "20")
         per = batch / args.count
         print(machine(args.python))
-        print(f"submissions: {args.count} ({full} at full marks), jobs: {args.jobs}, isolation: {args.isolation}")
+        print(f"submissions: {args.count} ({full} at full marks), jobs: {jobs}{'' if args.jobs else ' (the default)'}, isolation: {args.isolation}")
         print(f"gradekit batch          : {batch:7.2f} s total, {per * 1000:7.1f} ms per submission (amortized, "
               "including start-up and the class reports)")
         print(f"fresh sandbox / learner : {fresh * 1000:7.1f} ms per submission (one process, "

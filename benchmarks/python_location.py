@@ -1,6 +1,6 @@
 """Does the per-submission cost depend on where Python is installed, or on who grades?
 
-    sudo python benchmarks/python_location.py --count 400 --jobs 2
+    sudo python benchmarks/python_location.py --count 400 [--jobs N]
 
 Runs benchmarks/batch_speed.py with several interpreters, as CI, tox and newcomers install them:
 
@@ -34,8 +34,9 @@ def venv(python: str, where: Path, *, user: list[str]) -> str:
 
 
 def measure(label: str, python: str, args, *, user: list[str], repo: Path) -> None:
-    command = [*user, python, str(repo / "benchmarks" / "batch_speed.py"), "--count", str(args.count), "--jobs",
-               str(args.jobs), "--python", python, "--fresh-sample", "10", "--baseline-sample", "6"]
+    command = [*user, python, str(repo / "benchmarks" / "batch_speed.py"), "--count", str(args.count),
+               *(["--jobs", str(args.jobs)] if args.jobs else []), "--python", python, "--fresh-sample", "10",
+               "--baseline-sample", "6"]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "HOME": str(repo.parent)})
     lines = (done.stdout or done.stderr).strip().splitlines()
     batch = next((line for line in lines if line.startswith("gradekit batch")), lines[-1] if lines else "?")
@@ -48,7 +49,7 @@ def measure(label: str, python: str, args, *, user: list[str], repo: Path) -> No
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=400)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=None, help="batch --jobs (default: batch's own default)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     keep: list[Path] = []

@@ -14,9 +14,11 @@ from graders.engine.kind import ExerciseError
 from graders.options import (
     EXIT_USAGE,
     UsageError,
+    add_jobs_option,
     add_sandbox_options,
     add_scoring_option,
     add_visibility_options,
+    jobs_from,
     limits_from,
     make_sandbox,
     pick_exercise,
@@ -92,9 +94,7 @@ def cmd_batch(args) -> int:
     from graders.lms import is_lms_zip
 
     exercise = pick_exercise(args.exercise, scoring=args.scoring)
-    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    jobs = jobs_from(args)
     directory = Path(args.directory)
     if not directory.is_dir() and not is_lms_zip(directory):
         raise UsageError(f"{directory}: no such directory" if not directory.exists()
@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("directory")
     p.add_argument("--exercise", required=True)
     p.add_argument("--out", required=True, help="output directory (gradebook, feedback, summary)")
-    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
+    add_jobs_option(p)
     p.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     add_sandbox_options(p)
     add_scoring_option(p)

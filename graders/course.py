@@ -33,13 +33,13 @@ from graders.store import iter_results, learner_key, write_atomic
 
 
 def register(subparsers, add_sandbox_options) -> None:
-    from graders.options import add_scoring_option, add_visibility_options
+    from graders.options import add_jobs_option, add_scoring_option, add_visibility_options
 
     p = subparsers.add_parser("course", help="grade every learner on every exercise: course gradebook and pages")
     p.add_argument("directory", help="the course's submissions (see `course --help`), or one LMS download (.zip)")
     p.add_argument("--out", required=True, help="output directory: one batch folder per exercise, course.csv, "
                                                 "course.json, index.html, learners/")
-    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
+    add_jobs_option(p)
     p.add_argument("--exercises", default=None, metavar="A,B", help="only these exercises (default: all)")
     p.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     add_sandbox_options(p)
@@ -49,10 +49,9 @@ def register(subparsers, add_sandbox_options) -> None:
 
 
 def cmd_course(args) -> int:
-    import os
 
     from graders import exercises as registry
-    from graders.options import UsageError, limits_from, make_sandbox, scored_as, visibility_from
+    from graders.options import UsageError, jobs_from, limits_from, make_sandbox, scored_as, visibility_from
 
     chosen = _chosen(registry, args.exercises, UsageError)
     chosen = [scored_as(e, args.scoring) for e in chosen]
@@ -61,9 +60,7 @@ def cmd_course(args) -> int:
     if unknown:
         raise UsageError(f"--visibility {unknown[0]!r}: no exercise of this course has that check")
     visibility = {e.name: visibility_from(_only_known(args, e), e) for e in chosen}
-    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    jobs = jobs_from(args)
     directory, out = Path(args.directory), Path(args.out)
     if not directory.exists():
         raise UsageError(f"{directory}: no such file or directory")

@@ -4,6 +4,7 @@ picking an exercise by name or by what a file declares. Command modules import t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from graders import exercises
@@ -58,6 +59,28 @@ def scored_as(exercise, scoring: str | None):
         return with_scoring(exercise, scoring)
     except ExerciseError as exc:
         raise UsageError(f"--scoring {scoring}: {exc}") from None
+
+
+def default_jobs() -> int:
+    """Two grading processes per usable core: each waits on its sandbox (a learner's world starting and
+    ending) about half the time, so one per core leaves the cores idle (benchmarks/batch_speed.py)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return 2 * max(1, cores)
+
+
+def add_jobs_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, default=None,
+                   help="parallel grading processes (default: twice the number of cores)")
+
+
+def jobs_from(args) -> int:
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    return jobs
 
 
 def add_scoring_option(p: argparse.ArgumentParser) -> None:

@@ -61,6 +61,9 @@ def test_grade_text_report_of_the_reference(tmp_path):
     (["batch", "does/not/exist", "--exercise", "residual_unit", "--out", "/tmp/x"], "no such directory"),
     (["batch", "examples", "--exercise", "nope", "--out", "/tmp/x"], "unknown exercise 'nope'"),
     (["grade", "solutions/residual_unit.py", "--time-limit", "0"], "--time-limit must be positive"),
+    (["batch", "examples/demo_class", "--exercise", "residual_unit", "--out", "/tmp/x", "--jobs", "0"],
+     "--jobs must be at least 1"),
+    (["course", "examples", "--out", "/tmp/x", "--jobs", "-1"], "--jobs must be at least 1"),
 ])
 def test_bad_input_is_one_clear_line_and_exit_2(args, fragment):
     assert_one_line_error(gradekit(*args), fragment)

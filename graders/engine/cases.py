@@ -12,7 +12,7 @@ import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import hypothesis
@@ -30,6 +30,11 @@ class Case:
     index: int
     args: tuple[np.ndarray, ...]
     label: str = ""
+
+    @cached_property
+    def complexity(self) -> tuple:
+        """complexity(args), computed once: feedback orders failing cases by it many times."""
+        return complexity(self.args)
 
 
 @dataclass(frozen=True, eq=False)

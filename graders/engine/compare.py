@@ -18,7 +18,7 @@ from functools import cache, cached_property
 
 import numpy as np
 
-from graders.engine.cases import case_book, complexity
+from graders.engine.cases import case_book
 from graders.engine.function import FunctionExercise as Exercise
 from graders.engine.values import Outcome, Value, format_array
 
@@ -241,7 +241,7 @@ def reference_data(exercise: Exercise) -> ReferenceData:
     tols = [tolerance(exercise, c.args, e) for c, e in zip(book.cases, expected)]
     informative = tuple(c.set_name != "examples" and is_informative(c.args, e) for c, e in zip(book.cases, expected))
     return ReferenceData(expected, starts, np.concatenate([e.flat for e in expected]), np.concatenate(tols),
-                         tuple(complexity(c.args) for c in book.cases), informative)
+                         tuple(c.complexity for c in book.cases), informative)
 
 
 def is_informative(args, expected: Expected) -> bool:

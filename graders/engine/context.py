@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from graders.engine import messages as M
-from graders.engine.cases import Case, complexity
+from graders.engine.cases import Case
 from graders.engine.compare import STRUCTURAL_REASONS, Expected, Verdict, show_parts, structure_verdict
 from graders.engine.function import FunctionExercise as Exercise
 from graders.engine.results import Counterexample, Failure, Mismatch
@@ -105,7 +105,7 @@ class CheckContext:
     @staticmethod
     def simplest_first(trials: list[Trial]) -> list[Trial]:
         """Trials ordered from the simplest input (fewest elements, zeros, integers) to the most complex."""
-        return sorted(trials, key=lambda t: complexity(t.case.args))
+        return sorted(trials, key=lambda t: t.case.complexity)
 
     @staticmethod
     def comparable(trial: Trial) -> bool:
@@ -116,7 +116,7 @@ class CheckContext:
         self.require_loaded()
         failing = [t for t in trials if not t.verdict.ok]
         if failing:
-            raise self.describe_failure(min(failing, key=lambda t: complexity(t.case.args)))
+            raise self.describe_failure(min(failing, key=lambda t: t.case.complexity))
 
     # ------------------------------------------------------------------ helpers checks call
     def expect_example(self, index: int) -> None:
@@ -135,10 +135,10 @@ class CheckContext:
             raise Failure(f"{self.exercise.function} never returned a value", call="")
         bad = [t for t in returned if t.verdict.reason in STRUCTURAL_REASONS]
         if bad:
-            raise self.describe_failure(min(bad, key=lambda t: complexity(t.case.args)))
+            raise self.describe_failure(min(bad, key=lambda t: t.case.complexity))
         wrapped = [t for t in returned if t.verdict.container]
         if wrapped:
-            t = min(wrapped, key=lambda t: complexity(t.case.args))
+            t = min(wrapped, key=lambda t: t.case.complexity)
             raise Failure(container_message(self.exercise, t), call=self.exercise.call_text(t.case.args))
 
     def gate_failure(self) -> Failure | None:

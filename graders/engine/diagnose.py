@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from graders.engine import messages as M
-from graders.engine.cases import CaseBook, complexity
+from graders.engine.cases import CaseBook
 from graders.engine.compare import STRUCTURAL_REASONS, coerce, tolerance, where_in_parts
 from graders.engine.context import (
     Load,
@@ -126,7 +126,7 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
     for code, bad in structural.items():
         if not bad:
             continue
-        t = min(bad, key=lambda t: complexity(t.case.args))
+        t = min(bad, key=lambda t: t.case.complexity)
         part = t.verdict.part
         value = part_value(exercise, t.outcome.value, part)
         if code == "not_an_array":
@@ -149,7 +149,7 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
         out.append(Diagnosis(code, message))
     wrapped = [t for t in returned if t.verdict.container and t.verdict.container not in {d.code for d in out}]
     if wrapped:  # the numbers are right but their container is not: said once, with the fix
-        t = min(wrapped, key=lambda t: complexity(t.case.args))
+        t = min(wrapped, key=lambda t: t.case.complexity)
         out.append(Diagnosis(t.verdict.container, container_message(exercise, t)))
     mutated = sorted({name for t in returned for name in t.outcome.mutated})
     if mutated:

@@ -73,7 +73,8 @@ def evidence_input(exercise: Exercise, code: str, name: str) -> tuple | None:
 
 def _shrunk(exercise: Exercise, overrides: dict, current, kind: str):
     for _ in range(MAX_ROUNDS):
-        simpler = next((c for c in shrink_candidates(exercise, current) if complexity(c) < complexity(current)
+        limit = complexity(current)
+        simpler = next((c for c in shrink_candidates(exercise, current) if complexity(c) < limit
                         and (exercise.admissible is None or exercise.admissible(*c))
                         and changes_result(exercise, overrides, c) == kind), None)
         if simpler is None:

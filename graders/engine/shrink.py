@@ -22,7 +22,8 @@ def shrink(exercise: Exercise, session, trial: Trial, budget: int) -> tuple[tupl
     in one round trip and keeps the first that still fails."""
     current, current_outcome = trial.case.args, trial.outcome
     for _ in range(MAX_SHRINK_ROUNDS):
-        candidates = [c for c in shrink_candidates(exercise, current) if complexity(c) < complexity(current)
+        limit = complexity(current)
+        candidates = [c for c in shrink_candidates(exercise, current) if complexity(c) < limit
                       and (exercise.admissible is None or exercise.admissible(*c))]
         found = None
         # small chunks: the first simpler failing candidate is usually among the first few

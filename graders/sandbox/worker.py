@@ -264,15 +264,14 @@ def describe(value, budget, depth=0):
     type_name = type_name_of(value)
     if _isinstance(value, _ndarray):
         arr = value
-        shape = [_int(s) for s in arr.shape]
-        dtype = _str(arr.dtype)[:40]
         if arr.dtype.kind in "biuf" and arr.size <= budget[0]:
             budget[0] -= arr.size
             out = encode_array(_ascontiguousarray(arr))
             out["kind"] = "ndarray"
             out["type"] = type_name
             return out
-        return {"kind": "array_meta", "type": type_name, "dtype": dtype, "shape": shape}
+        return {"kind": "array_meta", "type": type_name, "dtype": _str(arr.dtype)[:40],
+                "shape": [_int(s) for s in arr.shape]}
     if value is None:
         return {"kind": "none", "type": "NoneType"}
     if _isinstance(value, (bool, int, float, _generic)) and not _isinstance(value, (str, bytes)):
