@@ -352,7 +352,8 @@ def grade_class(found: ClassDirectory, exercise: Exercise, out: Path, *, jobs: i
                   visibility=visibility)
     from graders.report.classbook import write_class_outputs
 
-    write_class_outputs(exercise, entries, out, skipped=found.skipped, columns=columns, visibility=visibility)
+    write_class_outputs(exercise, entries, out, skipped=found.skipped, columns=columns, visibility=visibility,
+                        fresh=frozenset(e.learner for e in todo))
     return BatchSummary(len(todo), len(entries) - len(todo), len(entries), time.monotonic() - started,
                         list(found.skipped))
 

@@ -45,10 +45,12 @@ def _is_regular_file(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
 
-def write_class_outputs(exercise, entries, out: Path, skipped=(), columns: dict | None = None, visibility=None) -> dict:
+def write_class_outputs(exercise, entries, out: Path, skipped=(), columns: dict | None = None, visibility=None,
+                        fresh: frozenset[str] = frozenset()) -> dict:
     """``columns``: extra grades.csv columns per learner (an LMS download's late flag and id); ``visibility``:
-    what the learners' feedback files show (all of them are rewritten when it restricts anything, so a run
-    after the due date shows what was held back)."""
+    what the learners' feedback files show (when it restricts anything, the feedback of every learner graded
+    in an earlier run is rewritten, so a run after the due date shows what was held back); ``fresh``: the
+    learners whose feedback this run has just written."""
     rewrite = visibility is not None and visibility.restricts(exercise.checks)
     columns = columns or {}
     extra = sorted({name for values in columns.values() for name in values})
@@ -73,7 +75,7 @@ def write_class_outputs(exercise, entries, out: Path, skipped=(), columns: dict 
             learner = data["learner"]
             name = learner_key(learner)
             # written by the grading worker; restore it if deleted, and always write a missing result's own
-            if rewrite or not saved or not _is_regular_file(feedback_dir / f"{name}.html"):
+            if (rewrite and learner not in fresh) or not saved or not _is_regular_file(feedback_dir / f"{name}.html"):
                 write_feedback(out, data, visibility)
             by_check = {c["name"]: c["score"] for c in data["checks"]}
             own = columns.get(learner, {})
