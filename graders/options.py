@@ -62,18 +62,20 @@ def scored_as(exercise, scoring: str | None):
 
 
 def default_jobs() -> int:
-    """Two grading processes per usable core: each waits on its sandbox (a learner's world starting and
-    ending) about half the time, so one per core leaves the cores idle (benchmarks/batch_speed.py)."""
+    """Twice the usable cores, at most 4 more than them: each grading process waits on its sandbox (a
+    learner's world starting and ending) about half the time, so one per core leaves the cores idle
+    (benchmarks/batch_speed.py); the cap keeps the learners held at once, each up to --memory-limit, few."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return 2 * max(1, cores)
+    cores = max(1, cores)
+    return min(2 * cores, cores + 4)
 
 
 def add_jobs_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=None,
-                   help="parallel grading processes (default: twice the number of cores)")
+                   help="parallel grading processes (default: twice the cores, at most 4 more than them)")
 
 
 def jobs_from(args) -> int:
