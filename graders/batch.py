@@ -462,7 +462,13 @@ def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits,
             while (pending or running) and not lost:
                 while pending and len(running) < jobs * 4:
                     entry = pending.pop()
-                    running[pool.submit(_grade_one, entry.learner, str(entry.path), str(out))] = entry
+                    try:
+                        running[pool.submit(_grade_one, entry.learner, str(entry.path), str(out))] = entry
+                    except BrokenProcessPool:  # the pool broke while it was being filled
+                        lost.append(entry)
+                        break
+                if lost:
+                    break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     entry = running.pop(future)

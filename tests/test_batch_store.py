@@ -291,3 +291,42 @@ def test_a_pool_that_cannot_start_gives_rows_instead_of_looping(tmp_path, monkey
                                      limits=Limits(time=2), isolation="none")
     assert (summary.graded, summary.unchanged, summary.total) == (3, 0, 3)
     assert {n: r["diagnoses"] for n, r in rows(tmp_path / "out").items()} == dict.fromkeys(("ann", "ben", "cat"), "grader_error")
+
+
+def test_a_pool_that_breaks_while_being_filled_gives_rows_instead_of_crashing(tmp_path, monkeypatch):
+    """The pool can break between two submissions (a process dies while the next learner is queued):
+    submit() then raises, and the batch must treat that learner as lost, not die with a traceback."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import graders.batch as batch_module
+    from graders.sandbox.launcher import Limits
+
+    class BreaksWhileFilled:
+        """Its first submission's process dies; every later submit() finds the pool broken."""
+
+        def __init__(self, *args, **kwargs):
+            self.submitted = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, *args):
+            self.submitted += 1
+            if self.submitted > 1:
+                raise BrokenProcessPool("a child process terminated abruptly")
+            future = Future()
+            future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+            return future
+
+    (tmp_path / "class").mkdir()
+    for name in ("ann", "ben", "cat"):
+        (tmp_path / "class" / f"{name}.py").write_text(CORRECT)
+    monkeypatch.setattr(batch_module, "ProcessPoolExecutor", BreaksWhileFilled)
+    summary = batch_module.run_batch(tmp_path / "class", exercises.get("residual_unit"), tmp_path / "out", jobs=2,
+                                     limits=Limits(time=2), isolation="none")
+    assert (summary.graded, summary.unchanged, summary.total) == (3, 0, 3)
+    assert {n: r["diagnoses"] for n, r in rows(tmp_path / "out").items()} == dict.fromkeys(("ann", "ben", "cat"), "grader_error")
