@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 import numpy as np
 
@@ -48,7 +48,7 @@ class Expected:
     raises: str | None = None
     message: str = ""
 
-    @property
+    @cached_property  # read for every comparison of this case
     def size(self) -> int:
         return max(1, sum(math.prod(s) for s in self.shapes))
 
@@ -110,8 +110,13 @@ def tolerance(exercise: Exercise, args, expected: Expected) -> np.ndarray:
 def _is_float_array(value: Value | None) -> bool:
     if value is None or value.kind != "ndarray" or value.array is None or value.dtype is None:
         return False
+    return _is_float_dtype(value.dtype)
+
+
+@lru_cache(maxsize=64)
+def _is_float_dtype(name: str) -> bool:
     try:
-        return np.dtype(value.dtype).kind == "f"
+        return np.dtype(name).kind == "f"
     except TypeError:  # a dtype name numpy does not know (the learner's process sent it)
         return False
 
@@ -254,6 +259,12 @@ def is_informative(args, expected: Expected) -> bool:
     return not any(isinstance(a, np.ndarray) and a.size == flat.size and np.allclose(a.ravel(), flat) for a in args)
 
 
+@cache
+def _judged(ok: bool, reason: str, container: str) -> Verdict:
+    """The verdict on a case whose numbers were compared (a handful of distinct ones, shared)."""
+    return Verdict(ok, reason, container=container)
+
+
 def judge_book(exercise: Exercise, outcomes: list[Outcome]) -> list[Verdict]:
     """judge() for every shared case at once; only the odd ones (errors, wrong type or shape) go one by one."""
     data = reference_data(exercise)
@@ -273,6 +284,6 @@ def judge_book(exercise: Exercise, outcomes: list[Outcome]) -> list[Verdict]:
     case_finite = np.logical_and.reduceat(np.isfinite(got), data.starts)
     for i, vec in enumerate(vectors):
         if vec is not None:
-            verdicts[i] = (Verdict(True, "ok", container=containers[i]) if case_ok[i] else
-                           Verdict(False, "values" if case_finite[i] else "non_finite", container=containers[i]))
+            verdicts[i] = (_judged(True, "ok", containers[i]) if case_ok[i] else
+                           _judged(False, "values" if case_finite[i] else "non_finite", containers[i]))
     return verdicts  # type: ignore[return-value]

@@ -22,7 +22,7 @@ class Load:
     detail: str = ""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)  # one per case and submission: cheap to build, never changed
 class Trial:
     case: Case
     expected: Expected

@@ -223,7 +223,7 @@ class FunctionExercise(Exercise):
         return function
 
     # ---------------------------------------------------------------------------- shapes and text
-    @property
+    @cached_property  # read for every case judged
     def part_names(self) -> tuple[str, ...]:
         """Names of the returned tuple's elements; () when the function returns one array."""
         return tuple(name for name, _ in self.output_parts)

@@ -52,10 +52,11 @@ def validated(exercise: Exercise) -> Exercise:
     return exercise
 
 
-def result_budgets(exercise: FunctionExercise) -> list[int]:
+@cache
+def result_budgets(exercise: FunctionExercise) -> tuple[int, ...]:
     """How many numbers each shared case may send back: what the reference returns, with room for a
     wrong shape (a (n, n) broadcast instead of (n,) is still shown as such, never held in full)."""
-    return [4 * e.size + 64 for e in reference_data(exercise).expected]
+    return tuple(4 * e.size + 64 for e in reference_data(exercise).expected)
 
 
 def grade_function(exercise: FunctionExercise, source: str, *, runner: Runner, submission: str) -> GradeReport:

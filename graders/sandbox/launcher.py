@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -630,7 +631,7 @@ class _LearnerChannel:
         for fd in self.names:
             os.set_blocking(fd, False)
         self.buffer = bytearray()
-        self.frames: list[bytes] = []
+        self.frames: deque[bytes] = deque()
         self.received = 0
         self.captured = {"stdout": bytearray(), "stderr": bytearray()}
         self.totals = {"stdout": 0, "stderr": 0}
@@ -668,18 +669,20 @@ class _LearnerChannel:
         if len(self.frames[0]) > limit:
             self.violation = "sent an oversized message"
             return None
-        return self.frames.pop(0)
+        return self.frames.popleft()
 
     def _parse(self) -> None:
-        while len(self.buffer) >= 4 and not self.violation:
-            size = int.from_bytes(self.buffer[:4], "big")
+        buffer, start, end = self.buffer, 0, len(self.buffer)
+        while end - start >= 4 and not self.violation:
+            size = int.from_bytes(buffer[start:start + 4], "big")
             if size > self._limit or size == 0:
                 self.violation = "sent an oversized or empty message"
-                return
-            if len(self.buffer) < 4 + size:
-                return
-            self.frames.append(bytes(self.buffer[4:4 + size]))
-            del self.buffer[:4 + size]
+                break
+            if end - start < 4 + size:
+                break
+            self.frames.append(bytes(buffer[start + 4:start + 4 + size]))
+            start += 4 + size
+        del buffer[:start]  # once per read: a batch of results arrives in a few large reads
 
     def pump(self, timeout: float) -> None:
         if not self.open:

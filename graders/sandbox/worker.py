@@ -34,6 +34,7 @@ import json
 import linecache
 import os
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -71,12 +72,12 @@ LINUX_CAPABILITY_VERSION_3 = 0x20080522
 # cannot reach these.
 _tobytes = np.ndarray.tobytes
 _frombuffer = np.frombuffer
-_ascontiguousarray = np.ascontiguousarray
 _ndarray = np.ndarray
 _generic = np.generic
 _ndim = np.ndarray.ndim.__get__
 _json_loads = json.loads
 _quote = json.encoder.encode_basestring_ascii  # C function: no globals looked up at call time
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
 _b2a = binascii.b2a_base64
 _a2b = binascii.a2b_base64
 _os_write = os.write
@@ -97,6 +98,7 @@ _getattr = getattr
 _callable = callable
 _sorted = sorted
 _min = min
+_max = max
 _range = range
 _BaseException = BaseException
 _float_repr = float.__repr__
@@ -140,8 +142,24 @@ def read_frame(fd, limit=MAX_CONTROL_FRAME):
     return _json_loads(read_exact(fd, size))
 
 
+def _unencodable(_obj):
+    return "<unencodable>"
+
+
+# The C encoder, made now: its object cannot be patched (NaN and infinities written as dump() writes them).
+_C_DUMP = (_c_make_encoder(None, _unencodable, _quote, None, ":", ",", False, False, True)
+           if _c_make_encoder is not None else None)
+
+
 def dump(obj):
     """JSON text of plain data (dict, list, str, int, float, bool, None) using captured primitives only."""
+    if _C_DUMP is not None:
+        return _join("", _C_DUMP(obj, 0))
+    return dump_slowly(obj)
+
+
+def dump_slowly(obj):
+    """dump() where the interpreter has no C JSON encoder."""
     t = _type(obj)
     if obj is None:
         return "null"
@@ -158,9 +176,9 @@ def dump(obj):
             return "Infinity" if obj > 0 else "-Infinity"
         return _float_repr(obj)
     if t is _dict:
-        return "{" + _join(",", [_quote(_str(k)) + ":" + dump(v) for k, v in obj.items()]) + "}"
+        return "{" + _join(",", [_quote(_str(k)) + ":" + dump_slowly(v) for k, v in obj.items()]) + "}"
     if t is _list or t is _tuple:
-        return "[" + _join(",", [dump(v) for v in obj]) + "]"
+        return "[" + _join(",", [dump_slowly(v) for v in obj]) + "]"
     return _quote("<unencodable>")
 
 
@@ -266,7 +284,7 @@ def describe(value, budget, depth=0):
         arr = value
         if arr.dtype.kind in "biuf" and arr.size <= budget[0]:
             budget[0] -= arr.size
-            out = encode_array(_ascontiguousarray(arr))
+            out = encode_array(arr)  # tobytes() writes C order whatever the layout; keeps a 0-d shape ()
             out["kind"] = "ndarray"
             out["type"] = type_name
             return out
@@ -759,28 +777,49 @@ class Zygote:
         self.learner = None
         if kill and grace <= 0:
             kill_process(pid)
-        deadline = time.monotonic() + grace
-        status = None
-        while status is None:
-            try:
-                done, raw, usage = os.wait4(pid, os.WNOHANG)
-            except ChildProcessError:
-                status = {"reason": "killed"}
-                break
-            if done:
-                status = exit_status(raw, usage, cpu_limit)
-                if kill and grace <= 0:
-                    status = {"reason": "killed"}
-            elif time.monotonic() >= deadline:
-                kill_process(pid)
-                os.wait4(pid, 0)
-                status = {"reason": "killed"}
-            else:
-                time.sleep(0.0005)
+        pidfd = open_pidfd(pid)
+        try:
+            status = self.wait_learner(pid, pidfd, kill, grace, cpu_limit)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
         if self.mode != "bwrap":
             kill_descendants()
             wipe(root)
         return {"event": "ended", "status": status}
+
+    @staticmethod
+    def wait_learner(pid, pidfd, kill, grace, cpu_limit):
+        """Reap the learner (killing it once ``grace`` seconds have passed); how it ended."""
+        deadline = time.monotonic() + grace
+        while True:
+            try:
+                done, raw, usage = os.wait4(pid, os.WNOHANG)
+            except ChildProcessError:
+                return {"reason": "killed"}
+            if done:
+                return {"reason": "killed"} if kill and grace <= 0 else exit_status(raw, usage, cpu_limit)
+            if time.monotonic() >= deadline:
+                kill_process(pid)
+                os.wait4(pid, 0)
+                return {"reason": "killed"}
+            wait_for_exit(pidfd, deadline - time.monotonic())
+
+
+def open_pidfd(pid):
+    """A descriptor that becomes readable when ``pid`` exits (Linux 5.3+), or None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def wait_for_exit(pidfd, timeout):
+    """Wait up to ``timeout`` seconds for the process behind ``pidfd`` to exit; a short sleep without one."""
+    if pidfd is None:
+        time.sleep(_min(timeout, 0.0005))
+    else:
+        select.select([pidfd], [], [], _max(timeout, 0.0))
 
 
 def kill_process(pid):
