@@ -279,6 +279,12 @@ def describe(value, budget, depth=0):
     number of elements the grader will take for this call (what the case can legitimately return, with
     room to spare); larger arrays are described by type, shape and dtype only. Never runs learner code
     except repr() for unknown types (bounded by the session's deadline)."""
+    if _type(value) is _ndarray:  # the common case, in one step (a subclass takes the general path)
+        dtype, size = value.dtype, value.size
+        if dtype.kind in "biuf" and size <= budget[0]:
+            budget[0] -= size
+            return {"kind": "ndarray", "type": "numpy.ndarray", "__nd__": dtype.str, "shape": _list(value.shape),
+                    "data": _b2a(_tobytes(value), newline=False).decode("ascii")}
     type_name = type_name_of(value)
     if _isinstance(value, _ndarray):
         arr = value
