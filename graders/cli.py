@@ -116,8 +116,8 @@ def cmd_batch(args) -> int:
 
 
 GUARANTEES = {
-    "bwrap": "bubblewrap works: each learner runs in a fresh world of its own (PID, mount, IPC and network "
-             "namespaces, read-only system, private size-capped /tmp and /dev/shm, no capabilities, a seccomp "
+    "bwrap": "bubblewrap works: each learner runs in a fresh world of its own (PID, mount and IPC namespaces, "
+             "read-only system, private size-capped /tmp and /dev/shm, no network, no capabilities, a seccomp "
              "filter)",
     "chroot": "bubblewrap does not work here; as root, each learner runs as an unprivileged user of its sandbox "
               "in an empty chroot of its own: it cannot read the kit or the reference or write results",

@@ -100,6 +100,25 @@ def test_a_learners_world_is_fresh_and_private(exercise):
     assert free_tmp <= LIMITS.tmp_size >> 20 and free_shm <= LIMITS.shm_size >> 20  # size-capped RAM disks
 
 
+@requires_bwrap
+@pytest.mark.sandbox
+def test_a_learner_opens_no_network_socket_and_no_other_architectures_calls(exercise):
+    """Learners of one sandbox share its loopback-only network namespace: that is safe because they can open
+    AF_UNIX sockets only (gone with their processes; TCP state would outlive them). Nothing reaches the kernel
+    through another architecture's entry point, and io_uring (whose operations seccomp never sees) is off."""
+    import platform
+
+    report = alone(exercise, (VICTIMS / "socket_probe.py").read_text())
+    found = dict(eval(report.output.stdout.split("SOCKETS ", 1)[1].splitlines()[0]))  # the probe's own repr
+    assert report.full_marks, report.codes
+    assert {k: found[k] for k in ("inet", "inet6", "udp", "netlink", "packet")} == dict.fromkeys(
+        ("inet", "inet6", "udp", "netlink", "packet"), "EAFNOSUPPORT")
+    assert found["unix"] == found["socketpair"] == "ok"  # multiprocessing and friends still work
+    if platform.machine() == "x86_64":
+        assert found["inet_high_bits"] == "EAFNOSUPPORT" and found["io_uring"] == "ENOSYS"
+        assert found["i386_getpid"] == "-38" or found["i386_getpid"].startswith("died"), found  # -ENOSYS
+
+
 # ------------------------------------------------------------------------------- the learner's channel
 def forging(payload: str) -> str:
     """A correct solution that writes ``payload`` (bytes, as Python source) on the result channel first."""

@@ -9,8 +9,9 @@ Isolation modes (``Sandbox.mode``):
 
 - ``bwrap``: bubblewrap. A read-only view of the system and of the Python install (nothing of the
   repository), no network, its own user/PID/IPC/UTS namespaces, --die-with-parent. Inside, each learner
-  gets a new PID, mount, IPC and network namespace: a read-only root, a private size-capped /tmp and
-  /dev/shm, its own /proc, no capabilities, no user namespaces, and a seccomp filter. Run as root, each
+  gets a new PID, mount and IPC namespace: a read-only root, a private size-capped /tmp and /dev/shm, its
+  own /proc, no capabilities, no user namespaces, and a seccomp filter (no sockets but AF_UNIX, so the
+  sandbox's loopback-only network namespace keeps nothing of one learner for the next). Run as root, each
   sandbox runs as an unprivileged user of its own (the kernel does not apply the process limit to root)
   and reaches the Python install through a bind mount in a private mount namespace, because that user
   cannot traverse /root; where it can, it also gets a control group of its own (graders/sandbox/cgroups.py).

@@ -64,6 +64,7 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+AF_UNIX = 1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 0x4000, 1 << 18
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -527,8 +528,11 @@ def drop_privileges():
 def build_world(config):
     """bwrap mode, in the init (PID 1 of a new PID namespace): a new mount and IPC namespace with a
     read-only root, a fresh size-capped /tmp (holding read-only binds of any Python directories that
-    live under /tmp) and /dev/shm, and a /proc of this PID namespace."""
-    check(libc().unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
+    live under /tmp) and /dev/shm, and a /proc of this PID namespace. The sandbox's network namespace
+    (loopback only) is shared by its learners, one after the other: the seccomp filter lets them open
+    AF_UNIX sockets only, which vanish with their processes (a namespace per learner cost ~2 ms of
+    kernel time each)."""
+    check(libc().unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
     mount("none", "/", None, MS_REC | MS_PRIVATE)
     staging = "/sandbox/tmp"
     mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['tmp_bytes']},mode=1777")
@@ -545,8 +549,11 @@ def build_world(config):
 
 # Denied to every learner (ENOSYS): keyrings (the user's keyrings are shared by everything running as that
 # user), memfd files and System V / POSIX IPC (memory that belongs to no process, so no address-space limit
-# counts it; numpy and Python's own code never need them), looking into other processes, and kernel
-# facilities a grader never needs. Syscall numbers by architecture.
+# counts it; numpy and Python's own code never need them), looking into other processes, io_uring (its
+# operations bypass this filter), and kernel facilities a grader never needs; every call through another
+# architecture's entry point (i386 `int 0x80`, x32). Sockets other than AF_UNIX fail with EAFNOSUPPORT:
+# the sandbox has no network, and a learner can then leave nothing in its network namespace (TCP sockets
+# in TIME_WAIT outlive their process) -- so learners of one sandbox can share it. Numbers by architecture.
 _X86_IPC = {"shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66, "shmdt": 67,
             "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semtimedop": 220, "mq_open": 240,
             "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245}
@@ -554,12 +561,14 @@ _ARM_IPC = {"mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedrece
             "mq_getsetattr": 185, "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189, "semget": 190,
             "semctl": 191, "semtimedop": 192, "semop": 193, "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197}
 DENIED_SYSCALLS = {
-    "x86_64": (0xC000003E, {"add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "ptrace": 101,
+    "x86_64": (0xC000003E, 41, {"add_key": 248, "request_key": 249, "keyctl": 250, "memfd_create": 319, "ptrace": 101,
                             "process_vm_readv": 310, "process_vm_writev": 311, "userfaultfd": 323,
-                            "perf_event_open": 298, "bpf": 321, "kcmp": 312, "pidfd_getfd": 438, **_X86_IPC}),
-    "aarch64": (0xC00000B7, {"add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "ptrace": 117,
+                            "perf_event_open": 298, "bpf": 321, "kcmp": 312, "pidfd_getfd": 438, "io_uring_setup": 425,
+                            "io_uring_enter": 426, "io_uring_register": 427, **_X86_IPC}),
+    "aarch64": (0xC00000B7, 198, {"add_key": 217, "request_key": 218, "keyctl": 219, "memfd_create": 279, "ptrace": 117,
                              "process_vm_readv": 270, "process_vm_writev": 271, "userfaultfd": 282,
-                             "perf_event_open": 241, "bpf": 280, "kcmp": 272, "pidfd_getfd": 438, **_ARM_IPC}),
+                             "perf_event_open": 241, "bpf": 280, "kcmp": 272, "pidfd_getfd": 438, "io_uring_setup": 425,
+                             "io_uring_enter": 426, "io_uring_register": 427, **_ARM_IPC}),
 }
 
 
@@ -572,16 +581,21 @@ class _SockFprog(ctypes.Structure):
 
 
 def seccomp_program():
-    """The filter (built once, in the zygote): the DENIED_SYSCALLS of this machine's architecture fail with
-    ENOSYS (and, on x86_64, every x32 call); everything else is allowed. None on another architecture."""
+    """The filter (built once, in the zygote): the DENIED_SYSCALLS of this machine's architecture and every
+    call of another architecture (x32 included) fail with ENOSYS, socket() of any family but AF_UNIX with
+    EAFNOSUPPORT; everything else is allowed. None on an architecture not listed."""
     arch = os.uname().machine
     if arch not in DENIED_SYSCALLS:
         return None
-    audit_arch, numbers = DENIED_SYSCALLS[arch]
+    audit_arch, socket_nr, numbers = DENIED_SYSCALLS[arch]
     ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
     allow, deny = 0x7FFF0000, 0x00050000 | 38  # SECCOMP_RET_ERRNO | ENOSYS
+    no_family = 0x00050000 | 97  # SECCOMP_RET_ERRNO | EAFNOSUPPORT
     nrs = sorted(set(numbers.values()))
-    prog = [(ld_abs, 0, 0, 4), (jeq, 1, 0, audit_arch), (ret, 0, 0, allow), (ld_abs, 0, 0, 0)]
+    prog = [(ld_abs, 0, 0, 4), (jeq, 1, 0, audit_arch), (ret, 0, 0, deny), (ld_abs, 0, 0, 0),
+            # socket(family, ...): the family is the low 32 bits of the first argument (an int)
+            (jeq, 0, 4, socket_nr), (ld_abs, 0, 0, 16), (jeq, 0, 1, AF_UNIX), (ret, 0, 0, allow),
+            (ret, 0, 0, no_family)]
     # x86_64: every x32 call (numbers from 0x40000000) is denied; elsewhere this is a jump to the next line
     prog.append((jge, len(nrs) + 1, 0, 0x40000000) if arch == "x86_64" else (jeq, 0, 0, 0))
     for i, nr in enumerate(nrs):
@@ -618,7 +632,7 @@ def become_learner(mode, config, limits, fds, zygote_pid):
     """In the freshly forked learner process: build its world, then run the harness. Never returns.
 
     In bwrap mode this process is PID 1 of a new PID namespace (when it exits, the kernel kills whatever it
-    left behind): it builds its mount, IPC and network namespaces while it still holds CAP_SYS_ADMIN, then
+    left behind): it builds its mount and IPC namespaces while it still holds CAP_SYS_ADMIN, then
     drops every capability. In chroot mode it enters an empty directory of its own and becomes the sandbox's
     own unprivileged user. In every mode a seccomp filter then denies what no learner needs."""
     chan, out, err = fds
