@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from graders.engine.variants import variants_of_size  # noqa: E402
 from graders.exercises import get  # noqa: E402
-from graders.options import default_jobs  # noqa: E402
+from graders.options import jobs_from  # noqa: E402
 
 MODEL = (REPO / "graders" / "exercises" / "residual_unit" / "model.py").read_text()
 STRUCTURAL = {
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable, help="the interpreter that grades (e.g. a venv's)")
     args = parser.parse_args()
     sources = population()
-    jobs = args.jobs if args.jobs is not None else default_jobs()
+    jobs = jobs_from(args)
     work = Path(tempfile.mkdtemp(prefix="gradekit-bench-"))
     os.chmod(work, 0o755)
     env = {**os.environ, "PYTHONPATH": str(REPO)}

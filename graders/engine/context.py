@@ -30,6 +30,11 @@ class Trial:
     verdict: Verdict
 
 
+def simplest(trials: list[Trial]) -> Trial:
+    """The trial with the simplest input (fewest elements, zeros, integers): the one feedback shows."""
+    return min(trials, key=lambda t: t.case.complexity)
+
+
 class CheckContext:
     """What a check can look at. Its helpers raise Failure/Mismatch; checks never print."""
 
@@ -116,7 +121,7 @@ class CheckContext:
         self.require_loaded()
         failing = [t for t in trials if not t.verdict.ok]
         if failing:
-            raise self.describe_failure(min(failing, key=lambda t: t.case.complexity))
+            raise self.describe_failure(simplest(failing))
 
     # ------------------------------------------------------------------ helpers checks call
     def expect_example(self, index: int) -> None:
@@ -135,10 +140,10 @@ class CheckContext:
             raise Failure(f"{self.exercise.function} never returned a value", call="")
         bad = [t for t in returned if t.verdict.reason in STRUCTURAL_REASONS]
         if bad:
-            raise self.describe_failure(min(bad, key=lambda t: t.case.complexity))
+            raise self.describe_failure(simplest(bad))
         wrapped = [t for t in returned if t.verdict.container]
         if wrapped:
-            t = min(wrapped, key=lambda t: t.case.complexity)
+            t = simplest(wrapped)
             raise Failure(container_message(self.exercise, t), call=self.exercise.call_text(t.case.args))
 
     def gate_failure(self) -> Failure | None:

@@ -17,6 +17,7 @@ from graders.engine.context import (
     expected_type,
     part_value,
     show_value,
+    simplest,
 )
 from graders.engine.function import FunctionExercise as Exercise
 from graders.engine.results import Diagnosis
@@ -126,7 +127,7 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
     for code, bad in structural.items():
         if not bad:
             continue
-        t = min(bad, key=lambda t: t.case.complexity)
+        t = simplest(bad)
         part = t.verdict.part
         value = part_value(exercise, t.outcome.value, part)
         if code == "not_an_array":
@@ -149,7 +150,7 @@ def diagnose(exercise: Exercise, load: Load, ended: dict | None, end_detail: str
         out.append(Diagnosis(code, message))
     wrapped = [t for t in returned if t.verdict.container and t.verdict.container not in {d.code for d in out}]
     if wrapped:  # the numbers are right but their container is not: said once, with the fix
-        t = min(wrapped, key=lambda t: t.case.complexity)
+        t = simplest(wrapped)
         out.append(Diagnosis(t.verdict.container, container_message(exercise, t)))
     mutated = sorted({name for t in returned for name in t.outcome.mutated})
     if mutated:

@@ -280,23 +280,18 @@ def describe(value, budget, depth=0):
     number of elements the grader will take for this call (what the case can legitimately return, with
     room to spare); larger arrays are described by type, shape and dtype only. Never runs learner code
     except repr() for unknown types (bounded by the session's deadline)."""
-    if _type(value) is _ndarray:  # the common case, in one step (a subclass takes the general path)
+    if _isinstance(value, _ndarray):
+        # an exact ndarray's type name is known (a subclass's is looked up, like any other type's)
+        type_name = "numpy.ndarray" if _type(value) is _ndarray else type_name_of(value)
         dtype, size = value.dtype, value.size
         if dtype.kind in "biuf" and size <= budget[0]:
             budget[0] -= size
-            return {"kind": "ndarray", "type": "numpy.ndarray", "__nd__": dtype.str, "shape": _list(value.shape),
-                    "data": _b2a(_tobytes(value), newline=False).decode("ascii")}
-    type_name = type_name_of(value)
-    if _isinstance(value, _ndarray):
-        arr = value
-        if arr.dtype.kind in "biuf" and arr.size <= budget[0]:
-            budget[0] -= arr.size
-            out = encode_array(arr)  # tobytes() writes C order whatever the layout; keeps a 0-d shape ()
-            out["kind"] = "ndarray"
-            out["type"] = type_name
+            out = {"kind": "ndarray", "type": type_name}
+            out.update(encode_array(value))  # tobytes() writes C order whatever the layout; keeps a 0-d shape ()
             return out
-        return {"kind": "array_meta", "type": type_name, "dtype": _str(arr.dtype)[:40],
-                "shape": [_int(s) for s in arr.shape]}
+        return {"kind": "array_meta", "type": type_name, "dtype": _str(dtype)[:40],
+                "shape": [_int(s) for s in value.shape]}
+    type_name = type_name_of(value)
     if value is None:
         return {"kind": "none", "type": "NoneType"}
     if _isinstance(value, (bool, int, float, _generic)) and not _isinstance(value, (str, bytes)):
