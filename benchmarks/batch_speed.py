@@ -5,7 +5,9 @@
 Generates COUNT submissions (correct solutions in several styles, every catalog mistake and pairs of
 them rendered from the exercise's model, wrong shapes, a mutating one), grades them with
 `python -m graders batch` (sandbox on: a fresh world per learner, >= 110 generated cases each,
-shrinking for failures), then measures on a sample, with the same interpreter:
+shrinking for failures; the exercise's on-disk cache filled first, as after any earlier batch or `graders
+check` of this version: the extra seconds of a first batch are printed), then measures on a sample, with the
+same interpreter:
 
 - a fresh sandbox per learner: a new bubblewrap sandbox (and Python, and numpy) for every submission,
   in one process (what the warm worker saves);
@@ -59,6 +61,16 @@ for path in files:
 print((time.perf_counter() - started) / len(files))
 """
 
+# What a batch computes once per exercise version (and caches on disk): prints its seconds.
+PREPARE = """
+import time
+from graders.exercises import get
+exercise = get("residual_unit")
+started = time.perf_counter()
+exercise.prepare()
+print(time.perf_counter() - started)
+"""
+
 
 def population() -> list[str]:
     exercise = get("residual_unit")
@@ -99,6 +111,9 @@ def main() -> None:
             (subs / f"learner{i:05d}.py").write_text(sources[i % len(sources)])
         out = work / "out"
         subprocess.run([args.python, "-m", "graders", "list"], cwd=REPO, env=env, check=True, capture_output=True)
+        cold = float(subprocess.run([args.python, "-c", PREPARE], cwd=REPO, env={**env, "GRADEKIT_NO_CACHE": "1"},
+                                    check=True, capture_output=True, text=True).stdout)
+        subprocess.run([args.python, "-c", PREPARE], cwd=REPO, env=env, check=True, capture_output=True)
         started = time.perf_counter()
         done = subprocess.run([args.python, "-m", "graders", "batch", str(subs), "--exercise", "residual_unit",
                                "--out", str(out), "--jobs", str(jobs), "--isolation", args.isolation],
@@ -121,6 +136,8 @@ def main() -> None:
         print(f"submissions: {args.count} ({full} at full marks), jobs: {jobs}{'' if args.jobs else ' (the default)'}, isolation: {args.isolation}")
         print(f"gradekit batch          : {batch:7.2f} s total, {per * 1000:7.1f} ms per submission (amortized, "
               "including start-up and the class reports)")
+        print(f"first batch of a version: {cold:7.2f} s more, once (drawing its cases and running its catalog "
+              "variants, then kept in the on-disk cache; the figure above is with the cache filled)")
         print(f"fresh sandbox / learner : {fresh * 1000:7.1f} ms per submission (one process, "
               f"{args.fresh_sample} sampled)")
         print(f"naive baseline          : {naive * 1000:7.1f} ms per submission (fresh process each, "

@@ -31,6 +31,7 @@ from graders.engine.kind import Exercise
 from graders.engine.messages import QUIZ_STRUCTURAL
 from graders.lms import is_lms_zip
 from graders.sandbox.launcher import Limits, Sandbox
+from graders.sandbox.warm import WarmSandboxes
 from graders.store import (  # noqa: F401 - learner_from_key, load_result, result_path are re-exported
     GRADER_ERROR,
     RESULTS,
@@ -206,13 +207,15 @@ def content_hash(exercise: Exercise, source: str | None, error: str | None, path
 _STATE: dict = {}
 
 
-def _init_worker(exercise_name: str, scoring: str, limits: Limits, isolation: str, visibility) -> None:
+def _init_worker(exercise_name: str, scoring: str, limits: Limits, isolation: str, visibility,
+                 warm: WarmSandboxes | None = None) -> None:
     from graders import exercises
     from graders.engine.scoring import with_scoring
 
     _STATE["exercise"] = with_scoring(exercises.get(exercise_name), scoring)
     _STATE["visibility"] = visibility
-    _STATE["sandbox"] = sandbox = Sandbox(limits=limits, isolation=isolation)
+    adopted = warm.adopt() if warm is not None else None
+    _STATE["sandbox"] = sandbox = adopted or Sandbox(limits=limits, isolation=isolation)
     # Pool processes leave through multiprocessing's exit hook, not atexit: stop the worker there.
     multiprocessing.util.Finalize(None, sandbox.stop, exitpriority=10)
 
@@ -255,6 +258,28 @@ def _grade_one(learner: str, path: str, out_dir: str) -> dict:
     write_feedback(Path(out_dir), data, _STATE.get("visibility"))
     write_result(Path(out_dir), data)
     return {"learner": learner, "score": data["score"], "diagnoses": data["diagnoses"]}
+
+
+def _grade_chunk(items: list[tuple[str, str]], out_dir: str) -> list:
+    """Runs in a pool process: several learners per task (fewer trips through the pool's queues and threads).
+    Each learner's summary, or the exception that stopped its grading: one never loses the others."""
+    done: list = []
+    for learner, path in items:
+        try:
+            done.append(_grade_one(learner, path, out_dir))
+        except Exception as exc:  # noqa: BLE001 - reported for this learner alone
+            done.append(exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
+    return done
+
+
+def _picklable(exc: Exception) -> bool:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return True
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def too_large_message(size: int, limit: int) -> str:
@@ -313,8 +338,9 @@ def prepare(exercise: Exercise) -> None:
 
 
 def run_batch(directory: Path, exercise: Exercise, out: Path, *, jobs: int, limits: Limits, isolation: str,
-              force: bool = False, progress=None, visibility=None) -> BatchSummary:
-    """Grade a class directory, or the zip an LMS hands out (graders/lms.py), into ``out``."""
+              force: bool = False, progress=None, visibility=None, warm: WarmSandboxes | None = None) -> BatchSummary:
+    """Grade a class directory, or the zip an LMS hands out (graders/lms.py), into ``out`` (``warm``:
+    sandboxes already booting for the grading processes; the caller closes them)."""
     out_resolved, dir_resolved = Path(out).resolve(), Path(directory).resolve()
     if out_resolved == dir_resolved or dir_resolved in out_resolved.parents:
         raise BatchError(f"--out {out} is inside the submissions directory {directory}; choose another place")
@@ -323,17 +349,20 @@ def run_batch(directory: Path, exercise: Exercise, out: Path, *, jobs: int, limi
     else:
         found, roster = scan_class(directory), None
     summary = grade_class(found, exercise, Path(out), jobs=jobs, limits=limits, isolation=isolation, force=force,
-                          progress=progress, columns=lms_columns(roster), visibility=visibility)
+                          progress=progress, columns=lms_columns(roster), visibility=visibility, warm=warm)
     if roster is not None:
         write_lms_grades(Path(out), exercise, found.entries, roster, visibility)
     return summary
 
 
 def grade_class(found: ClassDirectory, exercise: Exercise, out: Path, *, jobs: int, limits: Limits, isolation: str,
-                force: bool = False, progress=None, columns: dict | None = None, visibility=None) -> BatchSummary:
+                force: bool = False, progress=None, columns: dict | None = None, visibility=None,
+                warm: WarmSandboxes | None = None) -> BatchSummary:
     """Grade the entries (resuming, skipping unchanged ones) and write the class outputs. ``columns``:
     extra grades.csv columns, learner -> {column: value}; ``visibility``: what learners' feedback files
-    show (graders/report/visibility.py; the instructor's outputs keep everything)."""
+    show (graders/report/visibility.py; the instructor's outputs keep everything); ``warm``: sandboxes
+    already booting for the grading processes (else they are launched here, to boot while the exercise
+    is prepared)."""
     started = time.monotonic()
     entries = found.entries
     (out / RESULTS).mkdir(parents=True, exist_ok=True)
@@ -347,9 +376,12 @@ def grade_class(found: ClassDirectory, exercise: Exercise, out: Path, *, jobs: i
     if progress:
         progress(0, len(to_grade))
     if to_grade:
-        prepare(exercise)
-        _run_pool(to_grade, exercise, out, jobs=jobs, limits=limits, isolation=isolation, progress=progress,
-                  visibility=visibility)
+        jobs = max(1, min(jobs, len(to_grade)))
+        boot = 0 if warm or not exercise.runs_code else jobs
+        with WarmSandboxes(boot, limits=limits, isolation=isolation) as own:
+            prepare(exercise)
+            _run_pool(to_grade, exercise, out, jobs=jobs, limits=limits, isolation=isolation, progress=progress,
+                      visibility=visibility, warm=warm or own)
     from graders.report.classbook import write_class_outputs
 
     write_class_outputs(exercise, entries, out, skipped=found.skipped, columns=columns, visibility=visibility,
@@ -434,7 +466,7 @@ POOL_DEAD = "the grading processes stop before grading anything"
 
 
 def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits, isolation, progress,
-              visibility=None) -> None:
+              visibility=None, warm: WarmSandboxes | None = None) -> None:
     """Grade `todo` in a pool of processes. A pool process that dies (it never runs learner code, so this
     is rare) loses what it held: that is retried one submission at a time, so one bad submission cannot
     break the rest again; the one a lone process died on is a grader_error row (retried by the next run).
@@ -453,37 +485,44 @@ def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits,
             record_failure(exercise, entry, out, BrokenProcessPool(why))
         done += 1
         if progress:
-            progress(done, done + len(pending) + len(running) + len(lost))
+            progress(done, done + len(pending) + sum(map(len, running.values())) + len(lost))
 
     while pending:
         completed, lost, running = 0, [], {}
         with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=_init_worker,
-                                 initargs=(exercise.name, exercise.scoring, limits, isolation, visibility)) as pool:
+                                 initargs=(exercise.name, exercise.scoring, limits, isolation, visibility, warm)) as pool:
             while (pending or running) and not lost:
-                while pending and len(running) < jobs * 4:
-                    entry = pending.pop()
+                while pending and sum(map(len, running.values())) < jobs * 4:
+                    chunk = [pending.pop() for _ in range(min(chunk_size(len(pending), jobs), len(pending)))]
                     try:
-                        running[pool.submit(_grade_one, entry.learner, str(entry.path), str(out))] = entry
+                        items = [(e.learner, str(e.path)) for e in chunk]
+                        running[pool.submit(_grade_chunk, items, str(out))] = chunk
                     except BrokenProcessPool:  # the pool broke while it was being filled
-                        lost.append(entry)
+                        lost.extend(chunk)
                         break
                 if lost:
                     break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    entry = running.pop(future)
+                    chunk = running.pop(future)
                     try:
-                        future.result()
+                        results = future.result()
                     except BrokenProcessPool:
-                        lost.append(entry)
+                        lost.extend(chunk)
                         continue
-                    except Exception as exc:  # noqa: BLE001
-                        record_failure(exercise, entry, out, exc)
-                    completed += 1
-                    finish(entry)
+                    except Exception as exc:  # noqa: BLE001 - the task failed (its reply): keep what it graded
+                        results = [None if is_current(out, e, exercise) else exc for e in chunk]
+                    for entry, result in zip(chunk, results):
+                        if isinstance(result, BaseException):
+                            record_failure(exercise, entry, out, result)
+                        completed += 1
+                        finish(entry)
+        if warm is not None:  # adopted by this pool's processes, which have ended: a new pool boots its own
+            warm.close()
+            warm = None
         if not lost:
             continue
-        lost = sorted([*lost, *running.values()], key=lambda e: position[e.learner])
+        lost = sorted([*lost, *(e for chunk in running.values() for e in chunk)], key=lambda e: position[e.learner])
         running = {}
         stalled = 0 if completed else stalled + 1
         if jobs == 1:
@@ -496,6 +535,15 @@ def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits,
             return
         pending.extend(reversed(lost))
         lost, jobs = [], 1
+
+
+CHUNK = 4  # learners per pool task at most
+
+
+def chunk_size(pending: int, jobs: int) -> int:
+    """Learners per pool task: several while plenty are waiting, one near the end (no process idles while
+    another works through a chunk) and with one process, which must know which learner it died on."""
+    return 1 if jobs == 1 else max(1, min(CHUNK, pending // (jobs * 4)))
 
 
 def record_failure(exercise: Exercise, entry: Entry, out: Path, exc: BaseException) -> None:

@@ -19,9 +19,11 @@ from graders.options import (
     add_scoring_option,
     add_visibility_options,
     jobs_from,
+    launch_sandboxes,
     limits_from,
     make_sandbox,
     pick_exercise,
+    probe_isolation,
     visibility_from,
 )
 from graders.sandbox.launcher import Limits, Sandbox, SandboxError
@@ -93,21 +95,23 @@ def cmd_batch(args) -> int:
     from graders.batch import BatchError, Progress, run_batch
     from graders.lms import is_lms_zip
 
-    exercise = pick_exercise(args.exercise, scoring=args.scoring)
     jobs = jobs_from(args)
+    limits = limits_from(args)
     directory = Path(args.directory)
     if not directory.is_dir() and not is_lms_zip(directory):
         raise UsageError(f"{directory}: no such directory" if not directory.exists()
                          else f"{directory}: neither a directory nor an LMS download (.zip)")
-    probe = make_sandbox(args)  # fail fast, and warn once, before forking the workers
-    isolation = "bwrap" if probe.mode == "bwrap" else "none"
-    probe.stop()
-    try:
-        summary = run_batch(directory, exercise, Path(args.out), jobs=jobs, limits=limits_from(args),
-                            isolation=isolation, force=args.force, progress=Progress(),
-                            visibility=visibility_from(args, exercise))
-    except BatchError as exc:
-        raise UsageError(str(exc)) from None
+    with launch_sandboxes(args, jobs) as warm:  # they boot while the exercise is imported
+        exercise = pick_exercise(args.exercise, scoring=args.scoring)
+        visibility = visibility_from(args, exercise)
+        isolation = probe_isolation(warm)  # fail fast, and warn once, before forking the workers
+        if not exercise.runs_code:
+            warm.close()  # nothing of a quiz is run: the grading processes need no sandbox
+        try:
+            summary = run_batch(directory, exercise, Path(args.out), jobs=jobs, limits=limits, isolation=isolation,
+                                force=args.force, progress=Progress(), visibility=visibility, warm=warm)
+        except BatchError as exc:
+            raise UsageError(str(exc)) from None
     per = summary.elapsed / summary.graded * 1000 if summary.graded else 0.0
     skipped = f", skipped {len(summary.skipped)} (see summary.json)" if summary.skipped else ""
     print(f"graded {summary.graded}, unchanged {summary.unchanged}{skipped}, total {summary.total} "

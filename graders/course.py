@@ -51,7 +51,15 @@ def register(subparsers, add_sandbox_options) -> None:
 def cmd_course(args) -> int:
 
     from graders import exercises as registry
-    from graders.options import UsageError, jobs_from, limits_from, make_sandbox, scored_as, visibility_from
+    from graders.options import (
+        UsageError,
+        jobs_from,
+        launch_sandboxes,
+        limits_from,
+        probe_isolation,
+        scored_as,
+        visibility_from,
+    )
 
     chosen = _chosen(registry, args.exercises, UsageError)
     chosen = [scored_as(e, args.scoring) for e in chosen]
@@ -66,9 +74,8 @@ def cmd_course(args) -> int:
         raise UsageError(f"{directory}: no such file or directory")
     if directory.is_dir() and (out.resolve() == directory.resolve() or directory.resolve() in out.resolve().parents):
         raise UsageError(f"--out {out} is inside the submissions directory {directory}; choose another place")
-    probe = make_sandbox(args)
-    isolation = "bwrap" if probe.mode == "bwrap" else "none"
-    probe.stop()
+    with launch_sandboxes(args, 1) as warm:  # grade_class boots each exercise's while preparing it
+        isolation = probe_isolation(warm)
     try:
         summary = run_course(directory, chosen, out, jobs=jobs, limits=limits_from(args), isolation=isolation,
                              force=args.force, report=print, visibility=visibility)

@@ -11,6 +11,7 @@ from graders import exercises
 from graders.engine.kind import ExerciseError
 from graders.engine.scoring import SCORINGS, with_scoring
 from graders.sandbox.launcher import Limits, Sandbox, SandboxError
+from graders.sandbox.warm import WarmSandboxes
 
 EXIT_USAGE = 2
 
@@ -27,11 +28,29 @@ def limits_from(args) -> Limits:
     return Limits(time=args.time_limit, memory=int(args.memory_limit * 1024 * 1024))
 
 
+def requested_isolation(args) -> str:
+    return "bwrap" if args.require_sandbox else args.isolation
+
+
 def make_sandbox(args) -> Sandbox:
-    isolation = "bwrap" if args.require_sandbox else args.isolation
-    sandbox = Sandbox(limits=limits_from(args), isolation=isolation)
+    return _announced(Sandbox(limits=limits_from(args), isolation=requested_isolation(args)).start)
+
+
+def launch_sandboxes(args, count: int) -> WarmSandboxes:
+    """One sandbox per grading process, booting from now on (while the exercise is imported and prepared);
+    ``probe_isolation`` then starts the first. The caller closes them."""
+    return WarmSandboxes(count, limits=limits_from(args), isolation=requested_isolation(args))
+
+
+def probe_isolation(warm: WarmSandboxes) -> str:
+    """Start the first warm sandbox (fail fast, warn once); the isolation the grading processes ask for."""
+    return warm.isolation_after_probe(_announced(warm.probe))
+
+
+def _announced(start) -> Sandbox:
+    """The started sandbox; a start that fails is a usage error, a fallback a warning on stderr."""
     try:
-        sandbox.start()
+        sandbox = start()
     except SandboxError as exc:
         raise UsageError(f"cannot start the sandbox: {exc}") from None
     if sandbox.warning:

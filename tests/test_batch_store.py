@@ -330,3 +330,48 @@ def test_a_pool_that_breaks_while_being_filled_gives_rows_instead_of_crashing(tm
                                      limits=Limits(time=2), isolation="none")
     assert (summary.graded, summary.unchanged, summary.total) == (3, 0, 3)
     assert {n: r["diagnoses"] for n, r in rows(tmp_path / "out").items()} == dict.fromkeys(("ann", "ben", "cat"), "grader_error")
+
+
+def test_atomic_writes_are_private_whole_and_never_follow_a_link(tmp_path):
+    from graders.store import write_atomic
+
+    target = tmp_path / "results" / "ann.json"
+    write_atomic(target, "é" * 3)
+    assert target.read_text(encoding="utf-8") == "é" * 3
+    assert target.stat().st_mode & 0o777 == 0o600  # other users of the machine cannot read a learner's result
+    secret = tmp_path / "elsewhere"
+    secret.write_text("keep")
+    target.unlink()
+    target.symlink_to(secret)
+    write_atomic(target, "new")  # the link is replaced, its target untouched
+    assert not target.is_symlink() and target.read_text() == "new" and secret.read_text() == "keep"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["ann.json"]  # no temporary file left
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(target, "\ud800")  # nothing half-written, and the old content stays
+    assert target.read_text() == "new" and sorted(p.name for p in target.parent.iterdir()) == ["ann.json"]
+
+
+def test_a_grading_process_dying_in_a_chunk_of_learners_loses_none_and_blames_only_its_learner(tmp_path, monkeypatch):
+    """Learners travel to the pool several at a time: when a process dies in the middle of such a chunk, the
+    others of the chunk are graded again, one at a time, and only the learner it died on gets a grader_error."""
+    import graders.batch as batch_module
+    from graders.sandbox.launcher import Limits
+
+    grade_one = batch_module._grade_one
+
+    def dies_on_l07(learner, path, out_dir):
+        if learner == "l07":
+            os._exit(3)  # the grading process, not a learner's: as if the grader itself crashed
+        return grade_one(learner, path, out_dir)
+
+    (tmp_path / "class").mkdir()
+    for i in range(40):
+        (tmp_path / "class" / f"l{i:02d}.py").write_text(CORRECT)
+    assert batch_module.chunk_size(39, 2) > 1  # the dying learner shares its task with others
+    monkeypatch.setattr(batch_module, "_grade_one", dies_on_l07)  # inherited by the forked pool
+    summary = batch_module.run_batch(tmp_path / "class", exercises.get("residual_unit"), tmp_path / "out", jobs=2,
+                                     limits=Limits(), isolation="none")
+    assert (summary.graded, summary.total) == (40, 40)
+    got = rows(tmp_path / "out")
+    assert got.pop("l07")["diagnoses"] == "grader_error"
+    assert {r["score"] for r in got.values()} == {"20"} and len(got) == 39

@@ -44,3 +44,35 @@ def test_cached_cases_are_the_drawn_cases(exercise, tmp_path, monkeypatch):
     assert [c.set_name for c in loaded.cases] == [c.set_name for c in case_book(exercise).cases]
     path.write_bytes(path.read_bytes()[:-40])  # a damaged cache is ignored, never trusted
     assert cases.load_book(path) is None
+
+
+def test_cached_variant_tables_are_the_computed_ones_and_follow_the_model(exercise, tmp_path, monkeypatch):
+    import dataclasses
+
+    import numpy as np
+
+    from graders.engine import variants
+
+    monkeypatch.setenv("GRADEKIT_CACHE_DIR", str(tmp_path))
+    variants.variant_table.cache_clear()
+    try:
+        computed = variants.variant_table(exercise, 1)
+        path = variants.table_path(exercise, computed.variants)
+        assert path.exists() and path.parent == tmp_path
+        variants.variant_table.cache_clear()  # read back from disk: the same table
+        np.testing.assert_array_equal(variants.variant_table(exercise, 1).values, computed.values)
+        np.testing.assert_array_equal(variants.variant_table(exercise, 1).status, computed.status)
+        # another model under the same name and files (an exercise built in memory) gets its own file
+        doubled = dataclasses.replace(exercise, model=lambda *args, **kw: 2 * exercise.model(*args, **kw))
+        assert variants.table_path(doubled, computed.variants) != path
+        assert not np.allclose(np.nan_to_num(variants.variant_table(doubled, 1).values),
+                               np.nan_to_num(computed.values))
+        # a damaged or foreign file is computed again, never trusted
+        variants.variant_table.cache_clear()
+        np.savez(path, values=np.zeros((1, 1)), status=np.zeros((1, 1), dtype=np.int8))
+        np.testing.assert_array_equal(variants.variant_table(exercise, 1).values, computed.values)
+        variants.variant_table.cache_clear()
+        path.write_bytes(b"not a zip")
+        np.testing.assert_array_equal(variants.variant_table(exercise, 1).status, computed.status)
+    finally:
+        variants.variant_table.cache_clear()

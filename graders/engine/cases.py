@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -20,6 +19,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from graders.engine.disk_cache import cache_dir, save_arrays
 from graders.engine.function import FunctionExercise as Exercise
 from graders.engine.kind import REPO_ROOT
 
@@ -142,9 +142,9 @@ def book_digest(cases) -> str:
 
 
 def cache_path(exercise: Exercise) -> Path | None:
-    if os.environ.get("GRADEKIT_NO_CACHE"):
+    root = cache_dir()
+    if root is None:
         return None
-    root = Path(os.environ.get("GRADEKIT_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gradekit")
     h = hashlib.sha256(f"{exercise.name}|{exercise.version}|{exercise.seed}|{generator_version()}".encode())
     for source in exercise.package_files() + sorted((REPO_ROOT / "graders" / "shared").glob("*.py")):
         h.update(source.read_bytes())
@@ -156,13 +156,7 @@ def save_book(path: Path, book: CaseBook) -> None:
     plain = [{str(j): a for j, a in enumerate(c.args) if not isinstance(a, np.ndarray)} for c in book.cases]
     meta = json.dumps({"digest": book.digest, "plain": plain,
                        "cases": [[c.set_name, c.index, c.label, len(c.args)] for c in book.cases]})
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, __meta__=np.array(meta), **arrays)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home only costs the drawing time
+    save_arrays(path, __meta__=np.array(meta), **arrays)
 
 
 def load_book(path: Path) -> CaseBook | None:

@@ -67,6 +67,7 @@ class Exercise(ABC):
     """What the kit needs of any exercise. Subclasses set the common fields and implement the methods."""
 
     kind: str = ""  # "function" or "quiz": shown in listings, never branched on outside the kind
+    runs_code: bool = True  # grading runs the learner's code (in a sandbox); a quiz is only parsed
     function: str  # what the learner defines (a quiz: "quiz")
     name: str
     title: str

@@ -384,6 +384,7 @@ class Quiz(Exercise):
     concepts: Mapping[str, str] = field(default_factory=dict)  # misconception code -> concept (course page)
     seed = 0  # nothing is drawn
     kind = "quiz"
+    runs_code = False
     function = "quiz"  # what `list` shows where a function exercise names its function
 
     def __post_init__(self) -> None:

@@ -8,14 +8,17 @@ fewest mistakes first, catalog order breaking ties.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
-from graders.engine.cases import case_book
+from graders.engine.cases import case_book, generator_version
 from graders.engine.compare import Expected, reference_data, split_output
+from graders.engine.disk_cache import cache_dir, load_arrays, save_arrays
 from graders.engine.function import FunctionExercise as Exercise
 from graders.engine.kind import Form, Mistake
 
@@ -90,9 +93,28 @@ class VariantTable:
 
 @cache
 def variant_table(exercise: Exercise, size: int) -> VariantTable:
+    """Kept on disk too (graders/engine/disk_cache.py): for some exercises this takes seconds."""
+    data = reference_data(exercise)
+    variants = variants_of_size(exercise, size)
+    path = table_path(exercise, variants)
+    saved = load_arrays(path, ("values", "status")) if path is not None else None
+    rows, cases = len(variants), len(case_book(exercise).cases)
+    if saved is not None and saved["values"].shape == (rows, data.size) and saved["status"].shape == (rows, cases) \
+            and saved["values"].dtype == np.float64 and saved["status"].dtype == np.int8:
+        values, status = saved["values"], saved["status"]
+    else:
+        values, status = run_variants(exercise, variants)
+        if path is not None:
+            save_arrays(path, values=values, status=status)
+    # a variant can be larger than the reference: give it tolerance for its own magnitude too
+    tol = data.flat_tol + exercise.rtol * np.abs(np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0))
+    return VariantTable(variants, values, status, tol)
+
+
+def run_variants(exercise: Exercise, variants: list[Variant]) -> tuple[np.ndarray, np.ndarray]:
+    """Every variant's outputs on the shared cases, laid out like ReferenceData, and per-case status."""
     data = reference_data(exercise)
     book = case_book(exercise)
-    variants = variants_of_size(exercise, size)
     values = np.full((len(variants), data.size), np.nan)
     status = np.full((len(variants), len(book.cases)), ABSENT, dtype=np.int8)
     for v, variant in enumerate(variants):
@@ -103,9 +125,33 @@ def variant_table(exercise: Exercise, size: int) -> VariantTable:
             elif out is not None:
                 status[v, c] = VALUE
                 values[v, start:start + exp.size] = out
-    # a variant can be larger than the reference: give it tolerance for its own magnitude too
-    tol = data.flat_tol + exercise.rtol * np.abs(np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0))
-    return VariantTable(variants, values, status, tol)
+    return values, status
+
+
+def table_path(exercise: Exercise, variants: list[Variant]) -> Path | None:
+    """The cache file of these variants' table, keyed by everything it depends on: the exercise's files, its
+    reference and the engine (the fingerprint), the cases, numpy, the variants' overrides and the model
+    (also when an exercise is built in memory)."""
+    root = cache_dir()
+    if root is None:
+        return None
+    key = [exercise.fingerprint, case_book(exercise).digest, generator_version(), repr(exercise.rtol),
+           repr(exercise.atol), repr([(v.codes, sorted(v.overrides.items())) for v in variants])]
+    h = hashlib.sha256("\0".join(key).encode())
+    code = getattr(exercise.model, "__code__", None)
+    if code is not None:
+        _hash_code(h, code)
+    return root / f"variants-{exercise.name}-{len(variants[0].parts) if variants else 0}-{h.hexdigest()[:20]}.npz"
+
+
+def _hash_code(h, code) -> None:
+    """A function's code, nested functions and comprehensions included (their reprs hold addresses)."""
+    h.update(code.co_code + repr(code.co_names).encode())
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            _hash_code(h, const)
+        else:
+            h.update(repr(const).encode())
 
 
 def observed_layout(exercise: Exercise, observed: list) -> tuple[np.ndarray, np.ndarray]:

@@ -143,6 +143,8 @@ class Sandbox:
         self.preloaded: dict[str, tuple] = {}  # key -> (cases, budgets), re-sent after a restart
         self.restarts = 0
         self.confinement: Confinement | None = None
+        self._launched: str | None = None  # launch()ed and not yet started: the mode it boots in
+        self._launch_error: SandboxError | None = None
         self.uid = sandbox_uid() if os.geteuid() == 0 else os.geteuid()
 
     @property
@@ -152,28 +154,75 @@ class Sandbox:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Sandbox:
-        if self.proc is not None:
+        """The worker, ready to serve learners (booted here, or finishing what launch() began)."""
+        if self.proc is not None and self._launched is None:
             return self
-        if self.requested in ("auto", "bwrap") and bwrap_path():
-            try:
-                self._spawn("bwrap")
+        if self.proc is None:
+            self.launch()
+        launched, failure = self._launched, self._launch_error
+        self._launched = self._launch_error = None
+        try:
+            if failure is not None:
+                raise failure
+            self._finish(launched)
+            return self
+        except SandboxError as exc:
+            if launched != "bwrap" or self.requested == "bwrap":
+                raise
+            self.warning = f"bubblewrap failed to start ({exc}); running submissions without it"
+        self.stop()  # what the failed launch left (its scratch directory, its control group)
+        self._spawn(self._fallback_mode())
+        return self
+
+    def launch(self) -> Sandbox:
+        """Begin booting the worker without waiting for it: its Python and numpy load (~0.2 s of CPU) while
+        the caller does other work; start() completes it, and reports a failure to boot."""
+        if self.proc is not None or self._launched is not None:
+            return self
+        mode = "bwrap"
+        if not (self.requested in ("auto", "bwrap") and bwrap_path()):
+            if self.requested == "bwrap":
+                self._launched = mode
+                self._launch_error = SandboxError("bubblewrap (bwrap) is not installed; install the 'bubblewrap' package")
                 return self
-            except SandboxError as exc:
-                if self.requested == "bwrap":
-                    raise
-                self.warning = f"bubblewrap failed to start ({exc}); running submissions without it"
-        elif self.requested == "bwrap":
-            raise SandboxError("bubblewrap (bwrap) is not installed; install the 'bubblewrap' package")
-        elif self.requested == "auto":
-            self.warning = "bubblewrap (bwrap) not found"
+            if self.requested == "auto":
+                self.warning = "bubblewrap (bwrap) not found"
+            mode = self._fallback_mode()
+        try:
+            self._begin(mode)
+        except (SandboxError, OSError) as exc:
+            self._launch_error = exc if isinstance(exc, SandboxError) else SandboxError(f"cannot run {exc}")
+        self._launched = mode
+        return self
+
+    @property
+    def launched_mode(self) -> str | None:
+        """The mode a launched, not yet started, worker boots in ("bwrap", "chroot" or "none")."""
+        return None if self._launched is None else ("none" if self._launched == "plain" else self._launched)
+
+    def _fallback_mode(self) -> str:
         mode = "chroot" if os.geteuid() == 0 else "plain"
-        self._spawn(mode)
         if self.requested == "auto" and self.warning:
             self.warning += ("; learners run as an unprivileged user in an empty chroot" if mode == "chroot"
                              else "; learner code runs as you, unisolated: grades could be forged")
-        return self
+        return mode
+
+    def release(self) -> None:
+        """In a process that shares this sandbox with its owner (a forked pool process that adopted another
+        one): close this process's copies of its descriptors and leave the worker running."""
+        if self.control is not None:
+            self.control.close()
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
+        self.proc = self.control = self.confinement = None
+        self._scratch = self._launched = self._launch_error = None
 
     def _spawn(self, mode: str) -> None:
+        """Boot the worker in ``mode`` and wait until it serves."""
+        self._begin(mode)
+        self._finish(mode)
+
+    def _begin(self, mode: str) -> None:
         self._scratch = tempfile.mkdtemp(prefix="gradekit-sandbox-")
         os.chmod(self._scratch, 0o700)
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -203,6 +252,9 @@ class Sandbox:
             for fd in pass_fds[1:]:
                 os.close(fd)
         self.control = parent
+
+    def _finish(self, mode: str) -> None:
+        """Wait for the launched worker's greeting, run one trivial learner, send the preloaded cases."""
         try:
             ready = self._read(STARTUP_TIMEOUT)
             if ready.get("event") != "ready":
@@ -293,6 +345,7 @@ class Sandbox:
         return lines[-1] if lines else ""
 
     def stop(self) -> None:
+        self._launched = self._launch_error = None
         proc, self.proc = self.proc, None
         control, self.control = self.control, None
         if control is not None:
@@ -384,14 +437,22 @@ class Sandbox:
 
 
 def _remove_tree(path: str) -> None:
-    def fix(func, target, _exc):
-        try:
-            os.chmod(os.path.dirname(target), 0o700)
-            func(target)
-        except OSError:
-            pass
+    """Delete a sandbox's scratch directory whatever its learners did to it (chmod 000 inside). Permissions
+    are only ever restored inside it: a directory already gone (stopped by another process that shared the
+    sandbox) must never make this touch its parent, which is /tmp."""
+    root = os.path.realpath(path)
 
-    shutil.rmtree(path, onerror=fix)
+    def fix(func, target, _exc):
+        parent = os.path.realpath(os.path.dirname(target))
+        if parent == root or parent.startswith(root + os.sep):
+            try:
+                os.chmod(parent, 0o700)
+                func(target)
+            except OSError:
+                pass
+
+    if os.path.lexists(path):
+        shutil.rmtree(path, onerror=fix)
 
 
 def _read_exact(fd: int, n: int, deadline: float) -> bytes:
