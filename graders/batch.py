@@ -493,7 +493,7 @@ def _run_pool(todo: list[Entry], exercise: Exercise, out: Path, *, jobs, limits,
                                  initargs=(exercise.name, exercise.scoring, limits, isolation, visibility, warm)) as pool:
             while (pending or running) and not lost:
                 while pending and sum(map(len, running.values())) < jobs * 4:
-                    chunk = [pending.pop() for _ in range(min(chunk_size(len(pending), jobs), len(pending)))]
+                    chunk = [pending.pop() for _ in range(chunk_size(len(pending), jobs))]
                     try:
                         items = [(e.learner, str(e.path)) for e in chunk]
                         running[pool.submit(_grade_chunk, items, str(out))] = chunk

@@ -76,3 +76,22 @@ def test_cached_variant_tables_are_the_computed_ones_and_follow_the_model(exerci
         np.testing.assert_array_equal(variants.variant_table(exercise, 1).status, computed.status)
     finally:
         variants.variant_table.cache_clear()
+
+
+def test_the_cache_keeps_a_few_files_per_exercise_not_every_version(tmp_path):
+    import numpy as np
+
+    from graders.engine.disk_cache import KEEP, load_arrays, save_arrays
+
+    for i in range(6):
+        old = tmp_path / f"variants-ex-1-{i:020x}.npz"
+        np.savez(old, values=np.zeros(1))
+        os.utime(old, (1000 + i, 1000 + i))
+    np.savez(tmp_path / "variants-ex-2-0.npz", values=np.zeros(1))  # another family: untouched
+    np.savez(tmp_path / "variants-ex_b-1-0.npz", values=np.zeros(1))
+    save_arrays(tmp_path / "variants-ex-1-new.npz", values=np.ones(2))
+    kept = sorted(p.name for p in tmp_path.glob("variants-ex-1-*"))
+    assert len(kept) == KEEP and "variants-ex-1-new.npz" in kept
+    assert [k for k in kept if k != "variants-ex-1-new.npz"] == [f"variants-ex-1-{i:020x}.npz" for i in (3, 4, 5)]
+    assert (tmp_path / "variants-ex-2-0.npz").exists() and (tmp_path / "variants-ex_b-1-0.npz").exists()
+    assert load_arrays(tmp_path / "variants-ex-1-new.npz", ("values",))["values"].tolist() == [1.0, 1.0]

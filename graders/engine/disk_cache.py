@@ -18,15 +18,35 @@ def cache_dir() -> Path | None:
     return Path(os.environ.get("GRADEKIT_CACHE_DIR") or home_cache / "gradekit")
 
 
+KEEP = 4  # files kept per family (an exercise's cases, its variants of one size): the newest
+
+
 def save_arrays(path: Path, **arrays: np.ndarray) -> None:
-    """Written atomically; a read-only or full disk only costs the computing time next run."""
+    """Written atomically; a read-only or full disk only costs the computing time next run. ``path`` is
+    named <family>-<key>.npz: of one family only the KEEP newest files stay (every change to an exercise
+    or to the kit makes a new key, and the old files would pile up)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
         np.savez(tmp, **arrays)
         os.replace(tmp, path)
     except OSError:
-        pass
+        return
+    family = path.name.rsplit("-", 1)[0]
+    older = sorted((p for p in path.parent.glob(f"{family}-*.npz") if p != path and ".tmp." not in p.name),
+                   key=_modified, reverse=True)
+    for stale in older[KEEP - 1:]:
+        try:
+            stale.unlink()
+        except OSError:
+            pass  # another process pruned it first
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def load_arrays(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
