@@ -57,14 +57,14 @@ def test_cached_variant_tables_are_the_computed_ones_and_follow_the_model(exerci
     variants.variant_table.cache_clear()
     try:
         computed = variants.variant_table(exercise, 1)
-        path = variants.table_path(exercise, computed.variants)
+        path = variants.table_path(exercise, 1, computed.variants)
         assert path.exists() and path.parent == tmp_path
         variants.variant_table.cache_clear()  # read back from disk: the same table
         np.testing.assert_array_equal(variants.variant_table(exercise, 1).values, computed.values)
         np.testing.assert_array_equal(variants.variant_table(exercise, 1).status, computed.status)
         # another model under the same name and files (an exercise built in memory) gets its own file
         doubled = dataclasses.replace(exercise, model=lambda *args, **kw: 2 * exercise.model(*args, **kw))
-        assert variants.table_path(doubled, computed.variants) != path
+        assert variants.table_path(doubled, 1, computed.variants) != path
         assert not np.allclose(np.nan_to_num(variants.variant_table(doubled, 1).values),
                                np.nan_to_num(computed.values))
         # a damaged or foreign file is computed again, never trusted
@@ -95,3 +95,13 @@ def test_the_cache_keeps_a_few_files_per_exercise_not_every_version(tmp_path):
     assert [k for k in kept if k != "variants-ex-1-new.npz"] == [f"variants-ex-1-{i:020x}.npz" for i in (3, 4, 5)]
     assert (tmp_path / "variants-ex-2-0.npz").exists() and (tmp_path / "variants-ex_b-1-0.npz").exists()
     assert load_arrays(tmp_path / "variants-ex-1-new.npz", ("values",))["values"].tolist() == [1.0, 1.0]
+
+
+def test_a_model_with_a_constant_set_gets_the_same_cache_key_in_every_process():
+    """Python orders a set of strings by a per-process hash: the key must not (else the cache never hits)."""
+    code = ("import hashlib\nfrom graders.engine.variants import _hash_code\n"
+            "def model(x, act='relu'):\n    return x if act in {'relu', 'tanh', 'sigmoid', 'gelu', 'elu'} else -x\n"
+            "h = hashlib.sha256()\n_hash_code(h, model.__code__)\nprint(h.hexdigest())\n")
+    keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(1, 6)}
+    assert len(keys) == 1

@@ -96,7 +96,7 @@ def variant_table(exercise: Exercise, size: int) -> VariantTable:
     """Kept on disk too (graders/engine/disk_cache.py): for some exercises this takes seconds."""
     data = reference_data(exercise)
     variants = variants_of_size(exercise, size)
-    path = table_path(exercise, variants)
+    path = table_path(exercise, size, variants)
     saved = load_arrays(path, ("values", "status")) if path is not None else None
     rows, cases = len(variants), len(case_book(exercise).cases)
     if saved is not None and saved["values"].shape == (rows, data.size) and saved["status"].shape == (rows, cases) \
@@ -128,7 +128,7 @@ def run_variants(exercise: Exercise, variants: list[Variant]) -> tuple[np.ndarra
     return values, status
 
 
-def table_path(exercise: Exercise, variants: list[Variant]) -> Path | None:
+def table_path(exercise: Exercise, size: int, variants: list[Variant]) -> Path | None:
     """The cache file of these variants' table, keyed by everything it depends on: the exercise's files, its
     reference and the engine (the fingerprint), the cases, numpy, the variants' overrides and the model
     (also when an exercise is built in memory)."""
@@ -141,15 +141,18 @@ def table_path(exercise: Exercise, variants: list[Variant]) -> Path | None:
     code = getattr(exercise.model, "__code__", None)
     if code is not None:
         _hash_code(h, code)
-    return root / f"variants-{exercise.name}-{len(variants[0].parts) if variants else 0}-{h.hexdigest()[:20]}.npz"
+    return root / f"variants-{exercise.name}-{size}-{h.hexdigest()[:20]}.npz"
 
 
 def _hash_code(h, code) -> None:
-    """A function's code, nested functions and comprehensions included (their reprs hold addresses)."""
+    """A function's code, nested functions and comprehensions included (their reprs hold addresses), and
+    constant sets in a fixed order (theirs follows the per-process string hash)."""
     h.update(code.co_code + repr(code.co_names).encode())
     for const in code.co_consts:
         if hasattr(const, "co_code"):
             _hash_code(h, const)
+        elif isinstance(const, frozenset):
+            h.update(repr(sorted(map(repr, const))).encode())
         else:
             h.update(repr(const).encode())
 

@@ -198,7 +198,7 @@ class Sandbox:
     @property
     def launched_mode(self) -> str | None:
         """The mode a launched, not yet started, worker boots in ("bwrap", "chroot" or "none")."""
-        return None if self._launched is None else ("none" if self._launched == "plain" else self._launched)
+        return None if self._launched is None else _public_mode(self._launched)
 
     def _fallback_mode(self) -> str:
         mode = "chroot" if os.geteuid() == 0 else "plain"
@@ -260,7 +260,7 @@ class Sandbox:
             if ready.get("event") != "ready":
                 raise SandboxError("the worker sent an unexpected greeting")
             self.info = ready
-            self.mode = "none" if mode == "plain" else mode
+            self.mode = _public_mode(mode)
             self._probe()
         except SandboxError as exc:
             detail = self._stderr_tail() or str(exc)
@@ -434,6 +434,11 @@ class Sandbox:
                 parameters: tuple[str, ...]) -> Session:
         return Session(self, source=source, filename=filename, module=module, function=function,
                        parameters=parameters)
+
+
+def _public_mode(mode: str) -> str:
+    """A boot mode as ``Sandbox.mode`` names it: "plain" (no isolation) is "none"."""
+    return "none" if mode == "plain" else mode
 
 
 def _remove_tree(path: str) -> None:
